@@ -112,6 +112,8 @@ typedef struct {
     ddt_bstr_t      id;
     uint32_t        mixed_initiative;
     ddt_brange_t    items;             /* main data nodes, in ITEMS, file order */
+    ddt_brange_t    all_items;         /* every item of the DDT (mains first, then
+                                          each main's sub-data): one contiguous run */
 } ddt_bddt_t;
 
 typedef struct {
