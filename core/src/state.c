@@ -1,0 +1,366 @@
+/*
+ * state.c: the session state codec (SPEC 8): one JSON document with a
+ * format version, written by ddt_session_save and read back by
+ * ddt_session_load.  Loading checks every field; a state of an unknown
+ * format, or one that is corrupt, is an error value, never a crash.
+ * save(load(x)) == x byte for byte for any x that save wrote.
+ *
+ *   {"format":"ddt-session/1","sessionId","project","projectVersion",
+ *    "checksum","locale","status","version","createdMs","updatedMs",
+ *    "pc":{"node","task","wait"},"memory":{...},"expecting":{...}|null,
+ *    "error":{...}|null,"engine":{...}|null,
+ *    "turns":[{"turnId","input","response"}, ...]}
+ *
+ * The engine part is the engine's own codec (engine.c); it is decoded
+ * against the project on the next turn, since loading has no project.
+ */
+#include <string.h>
+#include <ddt/ddt.h>
+#include "session.h"
+
+#define DDT_STATE_MAX_DEPTH  256
+
+static const char *ddt_wait_names[] = { "none", "input", "backend", "engine" };
+
+static void
+ddt_w_str(ddt_buf_t *b, const char *key, const char *v)
+{
+    ddt_buf_printf(b, ",\"%s\":", key);
+    ddt_json_write_str(b, v, strlen(v));
+}
+
+int
+ddt_session_save(const ddt_session_t *s, ddt_buf_t *out)
+{
+    uint32_t      i;
+    ddt_arena_t   a;
+    ddt_json_t   *eng;
+
+    ddt_buf_adds(out, "{\"format\":\"" DDT_STATE_FORMAT "\"");
+    ddt_w_str(out, "sessionId", s->id);
+    ddt_w_str(out, "project", s->project);
+    ddt_w_str(out, "projectVersion", s->project_version);
+    ddt_w_str(out, "checksum", s->checksum);
+    ddt_w_str(out, "locale", ddt_locale_name(s->locale));
+    ddt_w_str(out, "status", ddt_status_name(s->status));
+    ddt_buf_printf(out, ",\"version\":%llu,\"createdMs\":%lld,"
+                   "\"updatedMs\":%lld",
+                   (unsigned long long) s->version,
+                   (long long) s->created_ms, (long long) s->updated_ms);
+
+    ddt_buf_adds(out, ",\"pc\":{\"node\":");
+    if (s->node == DDT_NONE) {
+        ddt_buf_adds(out, "null");
+    } else {
+        ddt_buf_printf(out, "%u", s->node);
+    }
+    ddt_buf_printf(out, ",\"task\":%u,\"wait\":\"%s\"}", s->task,
+                   s->wait <= DDT_WAIT_ENGINE ? ddt_wait_names[s->wait]
+                                              : "none");
+
+    ddt_buf_adds(out, ",\"memory\":");
+    ddt_json_write(out, s->memory);
+    ddt_buf_adds(out, ",\"expecting\":");
+    if (s->expecting != NULL) {
+        ddt_json_write(out, s->expecting);
+    } else {
+        ddt_buf_adds(out, "null");
+    }
+    ddt_buf_adds(out, ",\"error\":");
+    if (s->error != NULL) {
+        ddt_json_write(out, s->error);
+    } else {
+        ddt_buf_adds(out, "null");
+    }
+
+    ddt_buf_adds(out, ",\"engine\":");
+    if (!s->eng_ready) {
+        if (s->eng_json != NULL) {
+            ddt_json_write(out, s->eng_json);
+        } else {
+            ddt_buf_adds(out, "null");
+        }
+    } else if (s->eng.ddt == DDT_NONE) {
+        ddt_buf_adds(out, "null");
+    } else {
+        ddt_arena_init(&a, 4096);
+        eng = NULL;
+        if (ddt_engine_state_to_json(&a, &s->eng, &eng) != DDT_OK
+            || eng == NULL)
+        {
+            ddt_arena_free(&a);
+            return DDT_ERROR;
+        }
+        ddt_json_write(out, eng);
+        ddt_arena_free(&a);
+    }
+
+    ddt_buf_adds(out, ",\"turns\":[");
+    for (i = 0; i < s->n_replay; i++) {
+        if (i) {
+            ddt_buf_addc(out, ',');
+        }
+        ddt_buf_adds(out, "{\"turnId\":");
+        ddt_json_write_str(out, s->replay[i].turn_id,
+                           strlen(s->replay[i].turn_id));
+        ddt_buf_adds(out, ",\"input\":");
+        ddt_json_write(out, s->replay[i].input);
+        ddt_buf_adds(out, ",\"response\":");
+        ddt_json_write(out, s->replay[i].response);
+        ddt_buf_addc(out, '}');
+    }
+    ddt_buf_adds(out, "]}");
+
+    return out->oom ? DDT_ERROR : DDT_OK;
+}
+
+/* ---- load ---------------------------------------------------------------- */
+
+static int
+ddt_bad(ddt_err_t *err, const char *what)
+{
+    ddt_err_set(err, 500, "bad_state", "session state: %s", what);
+    return DDT_ERROR;
+}
+
+static const char *
+ddt_get_str(ddt_session_t *s, const ddt_json_t *o, const char *key,
+    int nonempty)
+{
+    const ddt_json_t  *v;
+
+    v = ddt_json_getz(o, key);
+    if (v == NULL || v->type != DDT_J_STR || (nonempty && v->u.str.len == 0)
+        || strlen(v->u.str.s) != v->u.str.len)
+    {
+        return NULL;
+    }
+    return v->u.str.s;
+}
+
+/* A non-negative integer below 2^53. */
+static int
+ddt_get_uint(const ddt_json_t *o, const char *key, double max, double *out)
+{
+    const ddt_json_t  *v;
+
+    v = ddt_json_getz(o, key);
+    if (v == NULL || v->type != DDT_J_NUM || !ddt_json_is_int(v)
+        || v->u.n < 0 || v->u.n > max)
+    {
+        return DDT_ERROR;
+    }
+    *out = v->u.n;
+    return DDT_OK;
+}
+
+static int
+ddt_load_pc(ddt_session_t *s, const ddt_json_t *pc, ddt_err_t *err)
+{
+    uint32_t           i;
+    double             d;
+    const ddt_json_t  *v;
+
+    if (pc == NULL || pc->type != DDT_J_OBJ) {
+        return ddt_bad(err, "\"pc\" is not an object");
+    }
+
+    v = ddt_json_getz(pc, "node");
+    if (v != NULL && v->type == DDT_J_NULL) {
+        s->node = DDT_NONE;
+    } else if (ddt_get_uint(pc, "node", 0xfffffffe, &d) == DDT_OK) {
+        s->node = (uint32_t) d;
+    } else {
+        return ddt_bad(err, "\"pc.node\" is not a node index");
+    }
+
+    if (ddt_get_uint(pc, "task", 0xfffffffe, &d) != DDT_OK) {
+        return ddt_bad(err, "\"pc.task\" is not a task index");
+    }
+    s->task = (uint32_t) d;
+
+    v = ddt_json_getz(pc, "wait");
+    if (v == NULL || v->type != DDT_J_STR) {
+        return ddt_bad(err, "\"pc.wait\" is missing");
+    }
+    for (i = 0; i <= DDT_WAIT_ENGINE; i++) {
+        if (strcmp(v->u.str.s, ddt_wait_names[i]) == 0) {
+            s->wait = i;
+            return DDT_OK;
+        }
+    }
+    return ddt_bad(err, "\"pc.wait\" is unknown");
+}
+
+static int
+ddt_load_turns(ddt_session_t *s, const ddt_json_t *turns, ddt_err_t *err)
+{
+    size_t             i;
+    const ddt_json_t  *t, *id, *in, *resp;
+
+    if (turns == NULL || turns->type != DDT_J_ARR
+        || turns->u.arr.len > DDT_REPLAY_MAX)
+    {
+        return ddt_bad(err, "\"turns\" is not an array of at most 16");
+    }
+
+    for (i = 0; i < turns->u.arr.len; i++) {
+        t = turns->u.arr.items[i];
+        id = ddt_json_getz(t, "turnId");
+        in = ddt_json_getz(t, "input");
+        resp = ddt_json_getz(t, "response");
+        if (t->type != DDT_J_OBJ || id == NULL || id->type != DDT_J_STR
+            || id->u.str.len == 0 || strlen(id->u.str.s) != id->u.str.len
+            || in == NULL || in->type != DDT_J_OBJ
+            || resp == NULL || resp->type != DDT_J_OBJ)
+        {
+            return ddt_bad(err, "a \"turns\" entry is malformed");
+        }
+        s->replay[i].turn_id = id->u.str.s;
+        s->replay[i].input = (ddt_json_t *) in;
+        s->replay[i].response = (ddt_json_t *) resp;
+    }
+    s->n_replay = (uint32_t) turns->u.arr.len;
+    return DDT_OK;
+}
+
+static int
+ddt_load_fields(ddt_session_t *s, const ddt_json_t *j, ddt_err_t *err)
+{
+    uint32_t           i;
+    double             d;
+    const char        *str;
+    const ddt_json_t  *v;
+
+    if (j->type != DDT_J_OBJ) {
+        return ddt_bad(err, "not a JSON object");
+    }
+
+    str = ddt_get_str(s, j, "format", 0);
+    if (str == NULL || strcmp(str, DDT_STATE_FORMAT) != 0) {
+        ddt_err_set(err, 500, "bad_state",
+                    "session state: unknown format \"%.40s\" (this build "
+                    "reads " DDT_STATE_FORMAT ")", str ? str : "");
+        return DDT_ERROR;
+    }
+
+    s->id = ddt_get_str(s, j, "sessionId", 1);
+    s->project = ddt_get_str(s, j, "project", 0);
+    s->project_version = ddt_get_str(s, j, "projectVersion", 0);
+    s->checksum = ddt_get_str(s, j, "checksum", 0);
+    if (s->id == NULL || s->project == NULL || s->project_version == NULL
+        || s->checksum == NULL)
+    {
+        return ddt_bad(err, "an id field is missing or not a string");
+    }
+
+    str = ddt_get_str(s, j, "locale", 1);
+    if (str == NULL || ddt_locale_parse(str, strlen(str), &s->locale)
+                       != DDT_OK)
+    {
+        return ddt_bad(err, "\"locale\" is unknown");
+    }
+
+    str = ddt_get_str(s, j, "status", 1);
+    for (i = 0; str != NULL && i <= DDT_STATUS_RUNNING; i++) {
+        if (strcmp(str, ddt_status_name((ddt_status_t) i)) == 0) {
+            break;
+        }
+    }
+    if (str == NULL || i > DDT_STATUS_RUNNING) {
+        return ddt_bad(err, "\"status\" is unknown");
+    }
+    s->status = (ddt_status_t) i;
+
+    if (ddt_get_uint(j, "version", 9007199254740991.0, &d) != DDT_OK) {
+        return ddt_bad(err, "\"version\" is not a count");
+    }
+    s->version = (uint64_t) d;
+    if (ddt_get_uint(j, "createdMs", 9007199254740991.0, &d) != DDT_OK) {
+        return ddt_bad(err, "\"createdMs\" is not a time");
+    }
+    s->created_ms = (int64_t) d;
+    if (ddt_get_uint(j, "updatedMs", 9007199254740991.0, &d) != DDT_OK) {
+        return ddt_bad(err, "\"updatedMs\" is not a time");
+    }
+    s->updated_ms = (int64_t) d;
+
+    if (ddt_load_pc(s, ddt_json_getz(j, "pc"), err) != DDT_OK) {
+        return DDT_ERROR;
+    }
+    if (s->status == DDT_STATUS_WAITING && s->wait != DDT_WAIT_INPUT) {
+        return ddt_bad(err, "a waiting session must wait for input");
+    }
+
+    v = ddt_json_getz(j, "memory");
+    if (v == NULL || v->type != DDT_J_OBJ) {
+        return ddt_bad(err, "\"memory\" is not an object");
+    }
+    s->memory = (ddt_json_t *) v;
+
+    v = ddt_json_getz(j, "expecting");
+    if (v == NULL || (v->type != DDT_J_NULL && v->type != DDT_J_OBJ)) {
+        return ddt_bad(err, "\"expecting\" is not an object or null");
+    }
+    s->expecting = (ddt_json_t *) v;
+
+    v = ddt_json_getz(j, "error");
+    if (v == NULL || (v->type != DDT_J_NULL && v->type != DDT_J_OBJ)) {
+        return ddt_bad(err, "\"error\" is not an object or null");
+    }
+    s->error = v->type == DDT_J_OBJ ? (ddt_json_t *) v : NULL;
+
+    v = ddt_json_getz(j, "engine");
+    if (v == NULL || (v->type != DDT_J_NULL && v->type != DDT_J_OBJ)) {
+        return ddt_bad(err, "\"engine\" is not an object or null");
+    }
+    s->eng_ready = 0;
+    s->eng_json = (ddt_json_t *) v;
+
+    if (ddt_load_turns(s, ddt_json_getz(j, "turns"), err) != DDT_OK) {
+        return DDT_ERROR;
+    }
+
+    if (j->u.obj.len != 16) {
+        return ddt_bad(err, "unknown or missing fields");
+    }
+
+    return DDT_OK;
+}
+
+int
+ddt_session_load(const char *json, size_t len, ddt_session_t **out,
+    ddt_err_t *err)
+{
+    ddt_session_t      *s;
+    ddt_json_t         *j;
+    ddt_jerr_t          jerr;
+    ddt_json_limits_t   lim;
+
+    *out = NULL;
+
+    s = ddt_session_alloc();
+    if (s == NULL) {
+        ddt_err_set(err, 500, "internal", "out of memory");
+        return DDT_ERROR;
+    }
+
+    memset(&lim, 0, sizeof(lim));
+    lim.max_depth = DDT_STATE_MAX_DEPTH;
+
+    j = ddt_json_parse(&s->arena, json, len, &lim, &jerr);
+    if (j == NULL) {
+        ddt_err_set(err, 500, "bad_state", "session state: %s at offset %zu",
+                    jerr.message, jerr.offset);
+        ddt_session_free(s);
+        return DDT_ERROR;
+    }
+
+    if (ddt_load_fields(s, j, err) != DDT_OK) {
+        ddt_session_free(s);
+        return DDT_ERROR;
+    }
+
+    *out = s;
+    return DDT_OK;
+}
