@@ -1,0 +1,225 @@
+#!/bin/sh
+# build.sh: the one entry point for a user of this tree.  It owns installing
+# missing Debian packages, building the core, ddtc and the nginx module out of
+# tree, running a local demo nginx, and the whole test run (unit tests under
+# ASan/UBSan, bounded fuzzing, the t/ HTTP suites).  It does not own what it
+# builds: the core's Makefile and the module's `config` say how.
+#
+# usage: ./build.sh deps | build | run | stop | test | help
+#   env: DDT_PORT (run, default 8080), FUZZ_SECONDS (test, default 20),
+#        TEST_NGINX_BINARY (default /usr/sbin/nginx), DDT_TEST_JOBS (prove -j)
+set -u
+
+ROOT=$(cd "$(dirname "$0")" && pwd)
+cd "$ROOT" || exit 1
+
+NGX_SRC=${NGX_SRC:-/usr/share/nginx/src}
+NGX_BUILD=$ROOT/build/nginx
+MODULE_SO=$NGX_BUILD/objs/ngx_http_ddt_module.so
+NGINX_BIN=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
+RUN_PREFIX=$ROOT/run
+
+DEBS="build-essential gcc make pkg-config clang nginx nginx-dev \
+libyajl-dev libpcre2-dev libutf8proc-dev libhiredis-dev redis-server wrk \
+curl libtest-base-perl libipc-run-perl libtext-diff-perl \
+liblist-moreutils-perl libhttp-message-perl liburi-perl \
+libtest-longstring-perl"
+
+say() { printf '%s\n' "build.sh: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# Run a command as root: directly when we are root, else through sudo.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "need root (or sudo) to run: $*"
+    fi
+}
+
+cmd_deps() {
+    missing=""
+    for p in $DEBS; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+    done
+    if [ -z "$missing" ]; then
+        return 0
+    fi
+    say "installing:$missing"
+    as_root apt-get update -qq || die "apt-get update failed"
+    as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends $missing \
+        || die "apt-get install failed"
+}
+
+# Configure Debian's nginx sources once (again when the module's config
+# changes) in build/nginx, then `make modules`.  The sources are linked, not
+# copied, so nothing is written under /usr/share.
+build_module() {
+    [ -f "$ROOT/ngx_ddt_module/config" ] \
+        || die "ngx_ddt_module/config is missing: no module to build yet"
+    [ -x "$NGX_SRC/configure" ] || die "no nginx sources at $NGX_SRC (nginx-dev)"
+
+    mkdir -p "$NGX_BUILD"
+    for f in auto src configure; do
+        ln -sfn "$NGX_SRC/$f" "$NGX_BUILD/$f"
+    done
+
+    args="--with-compat --add-dynamic-module=$ROOT/ngx_ddt_module"
+    stamp=$NGX_BUILD/.configured
+    if [ ! -f "$NGX_BUILD/objs/Makefile" ] || [ ! -f "$stamp" ] \
+       || [ "$(cat "$stamp")" != "$args" ] \
+       || [ "$ROOT/ngx_ddt_module/config" -nt "$stamp" ]
+    then
+        say "configuring nginx $(basename "$(readlink -f "$NGX_SRC")") sources in build/nginx"
+        (cd "$NGX_BUILD" && ./configure $args >configure.log 2>&1) || {
+            tail -30 "$NGX_BUILD/configure.log"; die "nginx configure failed";
+        }
+        printf '%s' "$args" >"$stamp"
+    fi
+
+    # nginx's Makefile does not know the module depends on libddt.a: relink
+    # every time (cheap) so a core change is never missed.
+    rm -f "$MODULE_SO"
+    make -C "$NGX_BUILD" -f objs/Makefile modules -j"$(nproc)" \
+        >"$NGX_BUILD/make.log" 2>&1 || {
+        grep -E 'error|Error' "$NGX_BUILD/make.log" | head -40
+        die "module build failed (see build/nginx/make.log)"
+    }
+    [ -f "$MODULE_SO" ] || die "module build produced no $MODULE_SO"
+    say "module: $MODULE_SO"
+}
+
+cmd_build() {
+    make -C core lib ddtc -j"$(nproc)" || die "core build failed"
+    build_module
+}
+
+# Render a config template: @ROOT@, @PORT@, @MODULE@, @PREFIX@ and a line
+# "@PROJECTS@" replaced by one ddt_project line per demo project.
+render_conf() {
+    src=$1 dst=$2 port=$3
+    projects=""
+    for p in "$ROOT"/conf/projects/*.json; do
+        [ -f "$p" ] || continue
+        projects="$projects    ddt_project $p;
+"
+    done
+    awk -v root="$ROOT" -v port="$port" -v module="$MODULE_SO" \
+        -v prefix="$RUN_PREFIX" -v projects="$projects" '
+        /@PROJECTS@/ { printf "%s", projects; next }
+        { gsub(/@ROOT@/, root); gsub(/@PORT@/, port);
+          gsub(/@MODULE@/, module); gsub(/@PREFIX@/, prefix); print }
+    ' "$src" >"$dst"
+}
+
+nginx_pid() {
+    [ -f "$RUN_PREFIX/logs/nginx.pid" ] && cat "$RUN_PREFIX/logs/nginx.pid"
+}
+
+cmd_stop() {
+    pid=$(nginx_pid) || true
+    if [ -n "${pid:-}" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -QUIT "$pid"
+        i=0
+        while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+            sleep 0.1; i=$((i + 1))
+        done
+        say "stopped nginx (pid $pid)"
+    else
+        say "no demo nginx running"
+    fi
+}
+
+cmd_run() {
+    cmd_deps
+    cmd_build
+    port=${DDT_PORT:-8080}
+    cmd_stop 2>/dev/null
+    mkdir -p "$RUN_PREFIX/conf" "$RUN_PREFIX/logs" "$RUN_PREFIX/tmp"
+    render_conf "$ROOT/conf/nginx-demo.conf" "$RUN_PREFIX/conf/nginx.conf" "$port"
+    "$NGINX_BIN" -p "$RUN_PREFIX/" -c "$RUN_PREFIX/conf/nginx.conf" \
+        -e "$RUN_PREFIX/logs/error.log" -t -q \
+        || die "the demo configuration does not load (see above)"
+    "$NGINX_BIN" -p "$RUN_PREFIX/" -c "$RUN_PREFIX/conf/nginx.conf" \
+        -e "$RUN_PREFIX/logs/error.log" || die "nginx did not start"
+    i=0
+    until curl -s -o /dev/null "http://127.0.0.1:$port/v1/health"; do
+        i=$((i + 1)); [ $i -gt 50 ] && die "nginx does not answer on :$port"
+        sleep 0.1
+    done
+    u=http://127.0.0.1:$port
+    cat <<EOF
+
+ddt demo is running on $u (prefix run/, log run/logs/error.log).
+Projects: $(curl -s "$u/v1/projects")
+
+Try a conversation:
+  curl -s $u/v1/projects
+  curl -s -H 'Content-Type: application/json' -d '{"project":"booking","sessionId":"demo-0001"}' $u/v1/sessions
+  curl -s -H 'Content-Type: application/json' -d '{"text":"mi chiamo Mario Rossi"}' $u/v1/sessions/demo-0001/turns
+  curl -s -H 'Content-Type: application/json' -d '{"text":"12 marzo 1980"}' $u/v1/sessions/demo-0001/turns
+  curl -s $u/v1/sessions/demo-0001
+
+Stop it with: ./build.sh stop
+EOF
+}
+
+# ---- test ---------------------------------------------------------------
+
+STEPS=""
+FAILED=0
+
+step() {
+    name=$1; shift
+    t0=$(date +%s)
+    say "== $name"
+    if ( "$@" ); then r=ok; else r=FAIL; FAILED=1; fi
+    t1=$(date +%s)
+    STEPS="$STEPS$(printf '%-28s %-4s %4ss' "$name" "$r" $((t1 - t0)))
+"
+    [ "$r" = ok ]
+}
+
+run_suites() {
+    [ -f "$MODULE_SO" ] || { say "no module .so"; return 1; }
+    TEST_NGINX_BINARY=$NGINX_BIN
+    TEST_NGINX_LOAD_MODULES=$MODULE_SO
+    export TEST_NGINX_BINARY TEST_NGINX_LOAD_MODULES
+    if perl -MTest::Nginx::Socket -e 1 >/dev/null 2>&1; then
+        say "t/: using the installed Test::Nginx"
+        # the real one shares t/servroot and port 1984 unless randomized
+        TEST_NGINX_RANDOMIZE=1; export TEST_NGINX_RANDOMIZE
+    else
+        say "t/: Test::Nginx not installed, using the fallback in t/lib"
+        PERL5LIB="$ROOT/t/lib${PERL5LIB:+:$PERL5LIB}"; export PERL5LIB
+    fi
+    prove -j"${DDT_TEST_JOBS:-2}" t/
+}
+
+cmd_test() {
+    T0=$(date +%s)
+    step deps cmd_deps || { printf '%s' "$STEPS"; exit 1; }
+    step "build (core, ddtc, module)" cmd_build
+    step "core unit tests (ASan/UBSan)" make -C core test
+    step "core fuzz (${FUZZ_SECONDS:-20}s each)" \
+        make -C core fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
+    step "t/ HTTP suites" run_suites
+    T1=$(date +%s)
+    printf '\n==== summary (%ss)\n%s' $((T1 - T0)) "$STEPS"
+    if [ $FAILED -ne 0 ]; then
+        echo "FAILED"; exit 1
+    fi
+    echo "ALL PASSED"
+}
+
+case ${1:-help} in
+    deps)  cmd_deps ;;
+    build) cmd_deps && cmd_build ;;
+    run)   cmd_run ;;
+    stop)  cmd_stop ;;
+    test)  cmd_test ;;
+    *)     sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
