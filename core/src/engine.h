@@ -35,12 +35,24 @@ typedef struct {
     ddt_item_rt_t  *items;             /* indexed by item - all_items.first */
     uint32_t        pending_layer;     /* ner/llm layer awaiting a result, DDT_NONE */
     uint32_t        pending_item;
+    /* additions (engine.c): */
+    uint32_t        last_rule;         /* validate index when the last step
+                                          said was a rule's custom step, else
+                                          DDT_NONE */
+    /* only while an ner/llm effect is out (never saved: the session is not
+       saved in between); allocated in the ctx arena */
+    uint32_t        pending_kind;      /* ddt_input_kind_t of the input */
+    char           *pending_text;
+    size_t          pending_len;
+    ddt_json_t     *pending_values;
+    struct ddt_engine_effect_s *effects;   /* results received this turn */
 } ddt_engine_state_t;
 
 typedef enum {
     DDT_ENGINE_WAIT = 0,               /* a prompt was said: wait for input */
     DDT_ENGINE_DONE,                   /* GetData complete: $status ok or exhausted */
-    DDT_ENGINE_EFFECT                  /* ctx->effect must be performed */
+    DDT_ENGINE_EFFECT,                 /* ctx->effect must be performed */
+    DDT_ENGINE_ERROR                   /* bad input (ctx->err): nothing changed */
 } ddt_engine_rc_t;
 
 /* Everything the engine touches during one call. */
@@ -55,6 +67,10 @@ typedef struct {
     int                   critical;    /* set when a critical event happened */
     ddt_effect_t          effect;      /* filled when DDT_ENGINE_EFFECT */
     ddt_buf_t             effect_body; /* owned by the caller, reset by the engine */
+    /* additions: */
+    ddt_err_t             err;         /* DDT_ENGINE_ERROR: e.g. unknown `values` key */
+    void                (*log)(void *log_data, const char *msg);  /* or NULL */
+    void                 *log_data;
 } ddt_engine_ctx_t;
 
 /* Enter a GetData: reset the DDT's items and counters, $status, $failed;
@@ -67,6 +83,14 @@ ddt_engine_rc_t ddt_engine_input(ddt_engine_ctx_t *c, const ddt_input_t *in);
 /* The result of an ner/llm effect requested by the last call. */
 ddt_engine_rc_t ddt_engine_resume(ddt_engine_ctx_t *c,
     const ddt_effect_result_t *er);
+
+/*
+ * Check a `values` input against the running DDT (SPEC 9.2): keys are data
+ * ids or "id.sub"; an unknown key is 400 bad_input.  ddt_engine_input does
+ * the same check before it changes anything (DDT_ENGINE_ERROR).
+ */
+int ddt_engine_check_values(ddt_engine_ctx_t *c, const ddt_json_t *values,
+    ddt_err_t *err);
 
 /* The `expecting` object (SPEC 9.4) while waiting, else JSON null. */
 ddt_json_t *ddt_engine_expecting(ddt_engine_ctx_t *c);
