@@ -29,6 +29,7 @@ ddt_session_engine_reset(ddt_engine_state_t *st)
     st->active = DDT_NONE;
     st->pending_layer = DDT_NONE;
     st->pending_item = DDT_NONE;
+    st->last_rule = DDT_NONE;
 }
 
 ddt_session_t *

@@ -81,6 +81,13 @@ struct ddt_session_s {
     } t;
 };
 
+typedef enum {
+    DDT_RUN_GO = 0,              /* keep running the flow */
+    DDT_RUN_STOP,                /* the turn is over (status decided) */
+    DDT_RUN_EFFECT,              /* res->effect is out */
+    DDT_RUN_REJECT               /* the input is refused (4xx), nothing ran */
+} ddt_run_t;
+
 /* session.c */
 ddt_session_t *ddt_session_alloc(void);
 void ddt_session_engine_reset(ddt_engine_state_t *st);
@@ -90,7 +97,20 @@ void ddt_session_remember(ddt_session_t *s, const char *turn_id,
 ddt_json_t *ddt_input_canonical(ddt_arena_t *a, const ddt_input_t *in);
 
 /* turn.c */
+ddt_json_t *ddt_render(const ddt_project_t *p, ddt_session_t *s,
+    uint32_t tmpl);
+ddt_json_t *ddt_render_json(const ddt_project_t *p, ddt_session_t *s,
+    ddt_bstr_t src);
+ddt_run_t ddt_fail(ddt_session_t *s, const char *code, const char *fmt,
+    const char *arg);
 int ddt_turn_start(const ddt_project_t *p, ddt_session_t *s,
     int64_t now_ms, ddt_turn_result_t *res, ddt_err_t *err);
+
+
+/* backend.c */
+ddt_run_t ddt_backend_effect(const ddt_project_t *p, ddt_session_t *s,
+    const ddt_btask_t *t, ddt_turn_result_t *res);
+ddt_run_t ddt_backend_result(const ddt_project_t *p, ddt_session_t *s,
+    const ddt_effect_result_t *er);
 
 #endif
