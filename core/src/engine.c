@@ -1052,7 +1052,7 @@ ddt_engine_state_from_json(ddt_arena_t *a, const ddt_project_t *p,
 {
     const ddt_json_t  *items, *row;
     const ddt_bddt_t  *d;
-    uint32_t           i, k, v, ddt, active, rule, step, esc;
+    uint32_t           i, k, v, ddt, active, rule, step = 0, esc = 0;
 
     memset(st, 0, sizeof(*st));
     st->ddt = st->active = st->pending_layer = st->pending_item = DDT_NONE;
@@ -1062,10 +1062,12 @@ ddt_engine_state_from_json(ddt_arena_t *a, const ddt_project_t *p,
         || eng_read_idx(j, "ddt", p->n_ddts, &ddt) != DDT_OK
         || eng_read_idx(j, "active", p->n_items, &active) != DDT_OK
         || eng_read_idx(j, "rule", p->n_validates, &rule) != DDT_OK
-        || eng_read_u(ddt_json_getz(j, "step"), DDT_STEP_COUNT - 1, &step)
-           != DDT_OK
-        || eng_read_u(ddt_json_getz(j, "escalation"), UINT16_MAX, &esc)
-           != DDT_OK)
+        || (ddt_json_getz(j, "step") != NULL
+            && eng_read_u(ddt_json_getz(j, "step"), DDT_STEP_COUNT - 1,
+                          &step) != DDT_OK)
+        || (ddt_json_getz(j, "escalation") != NULL
+            && eng_read_u(ddt_json_getz(j, "escalation"), UINT16_MAX, &esc)
+               != DDT_OK))
     {
         goto bad;
     }

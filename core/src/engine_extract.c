@@ -895,6 +895,50 @@ eng_mixed(ddt_engine_ctx_t *c, uint32_t active_main, char *buf, size_t len,
 }
 
 /*
+ * A bare value that fits exactly one part's limits (SPEC 9.3 for
+ * corrections; also used when a date is asked whole and its parser finds
+ * nothing: "1980" is the year).  Only parts still missing when `missing`.
+ */
+static int
+eng_bare(ddt_engine_ctx_t *c, uint32_t main, const char *text, size_t len,
+    int missing, eng_val_t *out, uint32_t *n)
+{
+    const ddt_bitem_t  *it;
+    eng_val_t           one[ENG_MAX_VALS], hit;
+    uint32_t            s, n1, nfit = 0;
+    size_t              ss, se;
+    int                 marker;
+
+    it = eng_item(c, main);
+    memset(&hit, 0, sizeof(hit));
+    for (s = it->subs.first; s < it->subs.first + it->subs.count; s++) {
+        if (missing && eng_get_part(c, s) != NULL) {
+            continue;
+        }
+        n1 = 0;
+        if (eng_run_layers(c, s, text, len, 0, 0, one, &n1, &ss, &se,
+                           &marker) == 1
+            && n1 == 1 && eng_limits_ok(c, s, one[0].value))
+        {
+            nfit++;
+            hit = one[0];
+        }
+    }
+    if (nfit != 1 || *n >= ENG_MAX_VALS) {
+        return 0;
+    }
+    out[(*n)++] = hit;
+    return 1;
+}
+
+static int
+eng_bare_part(ddt_engine_ctx_t *c, uint32_t main, const char *text,
+    size_t len, eng_val_t *out, uint32_t *n)
+{
+    return eng_bare(c, main, text, len, 1, out, n);
+}
+
+/*
  * Extraction for a text or DTMF input while `active` is asked (SPEC 4.2,
  * 9.2, 9.4, 9.8).  Returns DDT_OK, or 2 when an effect was requested.
  */
@@ -940,6 +984,10 @@ eng_extract_text(ddt_engine_ctx_t *c, uint32_t active, const char *text,
                             &ss, &se, &marker);
         if (rc == 2) {
             return 2;
+        }
+        if (rc == 0 && eng_item(c, main)->kind == DDT_KIND_DATE && !dtmf) {
+            /* a bare part ("1980") that fits exactly one missing part */
+            rc = eng_bare_part(c, main, text, len, f->act, &f->n_act);
         }
         if (rc == 0 && eng_item(c, main)->kind == DDT_KIND_COMPOSITE) {
             first = eng_first_missing(c, main);
@@ -1192,9 +1240,7 @@ eng_find_correction(ddt_engine_ctx_t *c, uint32_t main, const char *text,
 {
     const ddt_bitem_t  *it;
     ddt_folded_t        ft;
-    uint32_t            s, fit, nfit = 0;
-    eng_val_t           one[ENG_MAX_VALS];
-    uint32_t            n1;
+    uint32_t            s;
     size_t              ss, se;
     int                 marker, rc;
 
@@ -1223,21 +1269,5 @@ eng_find_correction(ddt_engine_ctx_t *c, uint32_t main, const char *text,
         return rc;
     }
 
-    fit = DDT_NONE;
-    for (s = it->subs.first; s < it->subs.first + it->subs.count; s++) {
-        n1 = 0;
-        if (eng_run_layers(c, s, text, len, 0, 0, one, &n1, &ss, &se,
-                           &marker) == 1
-            && n1 == 1 && eng_limits_ok(c, s, one[0].value))
-        {
-            nfit++;
-            fit = s;
-            out[*n] = one[0];
-        }
-    }
-    if (nfit == 1 && fit != DDT_NONE) {
-        (*n)++;
-        return 1;
-    }
-    return 0;
+    return eng_bare(c, main, text, len, 0, out, n);
 }
