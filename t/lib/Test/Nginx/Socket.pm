@@ -85,6 +85,9 @@ our $ConfFile = "$ConfDir/nginx.conf";
 our $ErrLogFile = "$LogDir/error.log";
 our $PidFile = "$LogDir/nginx.pid";
 
+# a server that answers early (413) and closes must not kill the client
+$SIG{PIPE} = 'IGNORE';
+
 our $NginxPid;          # our child: the nginx master (or single process)
 our $NginxExit;
 our $RandPorts = {};
@@ -313,9 +316,8 @@ sub start_nginx ($) {
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', '/dev/null';
         open STDERR, '>>', "$LogDir/stderr.log";
-        exec $NginxBinary, '-p', "$ServRoot/", '-c', $ConfFile,
-             '-e', $ErrLogFile;
-        POSIX::_exit(127);
+        exec($NginxBinary, '-p', "$ServRoot/", '-c', $ConfFile,
+             '-e', $ErrLogFile) or POSIX::_exit(127);
     }
     $NginxPid = $pid;
     my $deadline = time + 10;
