@@ -302,6 +302,7 @@ eng_apply_active(ddt_engine_ctx_t *c, uint32_t active, eng_val_t *vals,
     uint32_t            fresh[ENG_MAX_VALS], n_fresh = 0;
     ddt_json_t         *cur;
     ddt_item_rt_t      *rt;
+    int                 had_parts;
 
     main = eng_main_of(c, active);
     it = eng_item(c, main);
@@ -340,6 +341,8 @@ eng_apply_active(ddt_engine_ctx_t *c, uint32_t active, eng_val_t *vals,
         return eng_reprompt(c, active, DDT_EV_NOMATCH, DDT_STEP_NOMATCH);
     }
 
+    had_parts = it->subs.count > 0 && eng_get_value(c, main) != NULL;
+
     /* set every part; the first one outside its limits is the reply
      * (said with the part in memory, then dropped) */
     for (k = 0; k < n_fresh; k++) {
@@ -356,6 +359,19 @@ eng_apply_active(ddt_engine_ctx_t *c, uint32_t active, eng_val_t *vals,
         }
     }
     rt->said[DDT_STEP_CONFIRMATION] = 0;
+
+    if (bad == DDT_NONE && it->kind == DDT_KIND_DATE
+        && !eng_calendar_ok(eng_get_value(c, main)) && !had_parts)
+    {
+        /* SPEC 9.3: impossible inside one utterance: no value */
+        for (k = 0; k < n_fresh; k++) {
+            eng_drop_part(c, vals[fresh[k]].item);
+        }
+        if (any) {
+            return eng_advance(c);
+        }
+        return eng_reprompt(c, active, DDT_EV_NOMATCH, DDT_STEP_NOMATCH);
+    }
 
     if (bad == DDT_NONE && it->kind == DDT_KIND_DATE
         && !eng_calendar_ok(eng_get_value(c, main)))
@@ -473,7 +489,8 @@ eng_apply_others(ddt_engine_ctx_t *c, eng_found_t *f, uint32_t active_main)
         if (!eng_complete(c, m)) {
             continue;
         }
-        if (eng_needs_confirm(c, m)) {
+        if (eng_item(c, m)->required && eng_needs_confirm(c, m)) {
+            /* optional nodes are never confirmed (SPEC 9.2) */
             rt->state = DDT_ITEM_CONFIRMING;
             rt->said[DDT_STEP_CONFIRMATION] = 0;
             eng_meta_state(c, m);

@@ -895,6 +895,40 @@ eng_mixed(ddt_engine_ctx_t *c, uint32_t active_main, char *buf, size_t len,
 }
 
 /*
+ * With mixed initiative an ner/llm response may carry values for the other
+ * nodes listed in the request: they are taken like mixed-initiative values
+ * (same kinds excluded), before the utterance's own spans are tried.
+ */
+static void
+eng_effect_others(ddt_engine_ctx_t *c, uint32_t active_main, eng_found_t *f)
+{
+    struct ddt_engine_effect_s  *e;
+    const ddt_bddt_t            *d;
+    uint32_t                     m;
+    ddt_item_rt_t               *rt;
+
+    d = &c->p->ddts[c->st->ddt];
+    for (e = c->st->effects; e != NULL; e = e->next) {
+        if (e->result == NULL || eng_main_of(c, e->item) != active_main) {
+            continue;
+        }
+        for (m = d->items.first; m < d->items.first + d->items.count; m++) {
+            rt = eng_rt(c, m);
+            if (m == active_main || rt->state == DDT_ITEM_FILLED
+                || rt->state == DDT_ITEM_CONFIRMING
+                || rt->state == DDT_ITEM_EXHAUSTED
+                || !eng_mi_kind_ok(eng_item(c, m)->kind)
+                || eng_complete(c, m))
+            {
+                continue;
+            }
+            eng_parse_effect_result(c, m, e->result, f->mi, &f->n_mi,
+                                    c->p->layers[e->layer].type);
+        }
+    }
+}
+
+/*
  * A bare value that fits exactly one part's limits (SPEC 9.3 for
  * corrections; also used when a date is asked whole and its parser finds
  * nothing: "1980" is the year).  Only parts still missing when `missing`.
@@ -1004,6 +1038,8 @@ eng_extract_text(ddt_engine_ctx_t *c, uint32_t active, const char *text,
     if (dtmf || !c->p->ddts[c->st->ddt].mixed_initiative) {
         return DDT_OK;
     }
+
+    eng_effect_others(c, main, f);
 
     buf = ddt_arena_strndup(c->arena, text, len);
     if (buf == NULL) {

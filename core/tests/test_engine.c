@@ -489,6 +489,29 @@ static const char *P_NER =
 "   'extract':[{'type':'llm','service':'gpt'},{'type':'parser'}],"
 "   'steps':{'start':['Quanti?']}}]}}}";
 
+/* A composite with regex groups, an uncertain regex and an optional node
+ * that would need confirmation. */
+static const char *P_COMPOSITE =
+"{'format':'ddt-project/1','name':'addr','version':'1','locale':'it-IT',"
+" 'flow':{'start':'ask','nodes':["
+"  {'id':'ask','tasks':[{'type':'GetData','ddt':'a'}]}],"
+"  'edges':[]},"
+" 'ddts':{'a':{'mixedInitiative':true,'data':["
+"  {'id':'addr','kind':'composite','label':'indirizzo',"
+"   'subData':["
+"     {'id':'street','kind':'text','label':'via',"
+"      'steps':{'start':['Quale via?']}},"
+"     {'id':'city','kind':'text','label':'citta',"
+"      'steps':{'start':['Quale citta?']}},"
+"     {'id':'zip','kind':'postalCode','required':false}],"
+"   'extract':[{'type':'regex','confidence':0.5,"
+"     'pattern':'via (?<street>[a-z]+)(?: a (?<city>[a-z]+))?'}],"
+"   'confirm':'ifUncertain',"
+"   'steps':{'start':['Indirizzo?'],"
+"            'confirmation':['{a.addr.street}, {a.addr.city}?']}},"
+"  {'id':'when','kind':'date','required':false,'confirm':'always',"
+"   'steps':{'start':['Quando?'],'confirmation':['{a.when}?']}}]}}}";
+
 /* ---- tests: counters, escalation, exhaustion -------------------------- */
 
 static void
@@ -1184,6 +1207,108 @@ test_ner_nothing(void)
     MSG(0, "Quanti?", "start", 1);
 }
 
+/* ---- tests: composite, uncertainty, optional, state ------------------- */
+
+static void
+test_composite_regex(void)
+{
+    if (load(P_COMPOSITE) || start(NULL, NULL)) {
+        return;
+    }
+    MSG(0, "Indirizzo?", "start", 1);
+    /* one group: a partial value, the next missing part is asked */
+    say("abito in via Roma");
+    NMSG(1);
+    MSG(0, "Quale citta?", "start", 1);
+    CHECK_STR(rs("messages.0.sub"), "city");
+    CHECK_STR(mem_s("a.addr.street"), "Roma");
+    CHECK_STR(mem_s("a.$meta.addr.sub.street.layer"), "regex");
+    CHECK_INT(mem_n("a.$meta.addr.sub.street.confidence") * 10, 5);
+    /* the sub-data's own layers (text): the whole utterance; the regex
+     * confidence 0.5 < 0.7 asks for confirmation */
+    say("Torino");
+    MSG(0, "Roma, Torino?", "confirmation", 1);
+    /* a correction naming a part by its label */
+    say("no, la citta è Milano");
+    MSG(0, "Roma, Milano?", "confirmation", 1);
+    CHECK(mem_absent("a.addr.zip"));      /* optional part: never asked */
+    say("esatto");
+    CHECK_STR(rs("status"), "ended");
+    CHECK_STR(mem_s("a.$status"), "ok");
+    CHECK(mem_absent("a.when"));          /* optional node: never asked */
+}
+
+static void
+test_optional_not_confirmed(void)
+{
+    if (load(P_COMPOSITE) || start(NULL, NULL)) {
+        return;
+    }
+    /* an optional node filled by mixed initiative is never confirmed */
+    say("via Verdi a Roma, dal 3 marzo 2020");
+    CHECK_INT(mem_n("a.when.day"), 3);
+    CHECK_STR(mem_s("a.$meta.when.state"), "filled");
+    MSG(0, "Verdi, Roma?", "confirmation", 1);
+}
+
+static void
+test_calendar_in_one_utterance(void)
+{
+    if (load(P_IMPLICIT) || start(NULL, NULL)) {
+        return;
+    }
+    /* impossible inside one utterance: no value (a noMatch) */
+    say("31 febbraio 1980");
+    MSG(0, "Come? Quando?", "noMatch", 1);
+    CHECK(mem_absent("c.when"));
+}
+
+static void
+test_state_round_trip(void)
+{
+    ddt_buf_t       b;
+    ddt_session_t  *s2 = NULL;
+    ddt_err_t       err;
+
+    if (load(P_DATE) || start(NULL, NULL)) {
+        return;
+    }
+    say("marzo 1980");
+    say("12");
+    MSG(0, "Ho capito 12 marzo 1980. Giusto?", "confirmation", 1);
+    say("boh");
+    MSG(0, "12 marzo 1980, giusto?", "confirmation", 2);
+
+    /* a store keeps the state; another worker goes on from it */
+    ddt_buf_init(&b);
+    CHECK_INT(ddt_session_save(S, &b), DDT_OK);
+    CHECK_INT(ddt_session_load(b.data, b.len, &s2, &err), DDT_OK);
+    ddt_buf_free(&b);
+    if (s2 == NULL) {
+        return;
+    }
+    ddt_session_free(S);
+    S = s2;
+    event("noMatch");
+    MSG(0, "12 marzo 1980, giusto?", "confirmation", 3);
+    say("giusto");
+    MSG(0, "Perfetto.", "success", 1);
+}
+
+static void
+test_mixed_bare_numbers(void)
+{
+    if (load(P_MIXED) || start(NULL, NULL)) {
+        return;
+    }
+    /* bare numbers go to no other node, whatever its kind */
+    say("sono Anna Neri, 9");
+    CHECK(mem_absent("customer.slot"));
+    CHECK(mem_absent("customer.children"));
+    CHECK(mem_absent("customer.birthDate"));
+    CHECK_STR(mem_s("customer.name"), "Anna Neri");
+}
+
 int
 main(void)
 {
@@ -1218,6 +1343,11 @@ main(void)
     test_dtmf_en();
     test_ner_llm();
     test_ner_nothing();
+    test_composite_regex();
+    test_optional_not_confirmed();
+    test_calendar_in_one_utterance();
+    test_state_round_trip();
+    test_mixed_bare_numbers();
 
     done();
     ddt_turn_result_free(&RES);
