@@ -1683,6 +1683,14 @@ ddt_compile(const char *src, size_t len, ddt_diags_t *diags, uint8_t **block,
     lim.max_depth = CC_JSON_DEPTH;
     root = ddt_json_parse(&c->arena, src, len, &lim, &jerr);
     if (root == NULL) {
+        for (i = 0; jerr.message[i]; i++) {
+            if (jerr.message[i] == '\n' || jerr.message[i] == '\r') {
+                jerr.message[i] = ' ';
+            }
+        }
+        while (i > 0 && jerr.message[i - 1] == ' ') {
+            jerr.message[--i] = '\0';
+        }
         cc_error(c, "invalid JSON: %s (line %u, column %u)", jerr.message,
                  jerr.line, jerr.column);
         goto out;

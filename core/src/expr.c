@@ -738,13 +738,20 @@ fold(parser_t *ps, node_t *n)
             } else if (n->b->kind == N_LIT) {
                 r = JB(is_true(n->b->lit));
             } else {
-                /* `true && x` is x as a boolean */
+                /* `true && x` is x as a boolean (`false || x` too) */
                 n->kind = N_UN;
                 n->op = DDT_OP_BOOL;
                 n->a = n->b;
                 n->b = NULL;
                 return;
             }
+        } else if (n->b->kind == N_LIT
+                   && (n->kind == N_AND ? !is_true(n->b->lit)
+                                        : is_true(n->b->lit)))
+        {
+            /* operands have no side effects: `x && false` is false and
+             * `x || true` is true */
+            r = JB(n->kind == N_OR);
         }
         break;
     case N_IN:
