@@ -1,0 +1,120 @@
+# t/fuzz.t: malformed bodies never crash or hang a worker (issue 4, SPEC 6
+# "No input crashes a worker"): a few hundred mutated bodies (flipped,
+# inserted and deleted bytes, truncation, invalid UTF-8, deep nesting, huge
+# numbers, wrong shapes) against session create, turns and the admin PUT.
+# Each answer must be a JSON error or a success, never a 5xx; the error log
+# must show no crash; health stays 200.  Fixed seed: failures reproduce.
+use FindBin;
+use lib "$FindBin::Bin/inc";
+use Test::Nginx::Socket 'no_plan';
+use DDTTest;
+
+no_shuffle();
+
+DDTTest::defaults(
+    http_config => <<'_EOC_',
+    ddt_test_now 2026-11-26T10:00:00Z;
+    ddt_project $TEST_NGINX_DDT_PROJECTS/echo.json;
+    ddt_project $TEST_NGINX_DDT_PROJECTS/booking.json;
+_EOC_
+    config => $DDTTest::ApiConfig,
+    more_headers => "Content-Type: application/json",
+    timeout => 10,
+);
+
+our @SEEDS = (
+    '{"project": "echo", "sessionId": "fuzz-new-0001", "variables": {"a": [1, 2.5, "x"], "b": {"c": null}}, "locale": "en-US"}',
+    '{"text": "Mario Rossi", "turnId": "t-1"}',
+    '{"values": {"birthDate": "1980-03-12", "name": {"value": "Ada", "confidence": 0.9}}}',
+    '{"dtmf": "12#"}',
+    '{"event": "noInput"}',
+    '{"text": "il 12 marzo 1980 alle 15:30, € 50,00"}',
+);
+
+our @JUNK = ("\x00", "\xFF", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+             "\\u", "\\ud800", "\\uDFFF", "\"", "\\", "{", "}", "[", "]", ",",
+             ":", "1e999", "-", "0x10", "NaN", "true", "null", "\xEF\xBB\xBF",
+             "\xE2\x80\xA8", "\t", "\r\n");
+
+sub mutate {
+    my $s = shift;
+    my $n = 1 + int rand 4;
+    for (1 .. $n) {
+        my $op = int rand 6;
+        my $at = int rand(length($s) + 1);
+        if ($op == 0) {
+            substr($s, $at, 1) = chr(int rand 256) if $at < length $s;
+        } elsif ($op == 1) {
+            substr($s, $at, 0) = $JUNK[int rand @JUNK];
+        } elsif ($op == 2) {
+            substr($s, $at, 1 + int rand 8) = '' if $at < length $s;
+        } elsif ($op == 3) {
+            $s = substr($s, 0, $at);
+        } elsif ($op == 4) {
+            my $d = 1 + int rand 300;
+            substr($s, $at, 0) = ('[' x $d) . (']' x (rand 2 < 1 ? $d : 0));
+        } else {
+            substr($s, $at, 0) = '"' . ('9' x (1 + int rand 400)) . '"';
+        }
+    }
+    return $s;
+}
+
+sub fuzz_requests {
+    srand 20261126;
+    my @reqs;
+    for my $i (1 .. 300) {
+        my $seed = $SEEDS[int rand @SEEDS];
+        my $body = mutate($seed);
+        my $target = $i % 3 == 0 ? '/v1/sessions'
+                   : $i % 7 == 0 ? '/v1/sessions/fuzz-booking-01/turns'
+                   : '/v1/sessions/fuzz-echo-0001/turns';
+        $target = '/v1/projects/echo' if $i % 29 == 0;
+        my $method = $target =~ m{^/v1/projects/} ? 'PUT' : 'POST';
+        push @reqs, "$method $target\n$body";
+    }
+    return [
+        "POST /v1/sessions\n{\"project\": \"echo\", \"sessionId\": \"fuzz-echo-0001\"}",
+        "POST /v1/sessions\n{\"project\": \"booking\", \"sessionId\": \"fuzz-booking-01\"}",
+        @reqs,
+        "GET /v1/health",
+        "GET /v1/sessions/fuzz-echo-0001",
+        "POST /v1/sessions/fuzz-echo-0001/turns\n{\"text\": \"alive\"}",
+    ];
+}
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: three hundred malformed bodies: no 5xx, no crash, health stays 200
+--- log_level: warn
+--- request eval
+main::fuzz_requests()
+--- error_code_like eval
+[ '^201$', '^201$', ('^(200|201|400|404|409|410|413|415|422)$') x 300,
+  '^200$', '^200$', '^200$' ]
+--- response_body_like eval
+[ '"sessionId"', '"sessionId"', ('^\{') x 300, '.?', '"fuzz-echo-0001"',
+  'You said alive\.' ]
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+[emerg]
+AddressSanitizer
+
+
+
+=== TEST 2: bodies cut at every length never hang a request
+--- log_level: warn
+--- request eval
+my $body = '{"project": "echo", "sessionId": "fuzz-cut-00001", "variables": {"x": [1, {"y": "\u00e8"}]}}';
+[ map { "POST /v1/sessions\n" . substr($body, 0, $_) } 1 .. length($body) - 1 ]
+--- error_code_like eval
+[ ('^400$') x 91 ]
+--- response_body_like eval
+[ ('"bad_json"') x 91 ]
+--- no_error_log
+exited on signal
+[alert]
