@@ -369,7 +369,7 @@ value_path(const ddt_json_t *v, const ddt_project_t *p, uint32_t path)
 /* ---- AST and parser ---------------------------------------------------- */
 
 typedef enum {
-    N_LIT = 0, N_PATH, N_VALUE, N_BIN, N_UN, N_AND, N_OR, N_IN, N_CALL
+    N_LIT = 0, N_PATH, N_VALUE, N_BIN, N_UN, N_AND, N_OR, N_IN, N_CALL, N_GET
 } nkind_t;
 
 enum { F_EXISTS = 0, F_LEN, F_TODAY, F_NOW, F_AGE, F_LOWER, F_UPPER,
@@ -940,8 +940,48 @@ parse_call(parser_t *ps, size_t start, int depth)
 }
 
 
+static node_t *parse_primary_(parser_t *ps, int depth);
+
+
+/* `f(..).member` and `(..).member`: a member of a computed object */
 static node_t *
 parse_primary(parser_t *ps, int depth)
+{
+    node_t   *nd, *g;
+    size_t    start;
+    int       computed;
+
+    start = ps->tstart;
+    computed = is_op(ps, "(")
+               || (ps->t == T_IDENT && ps->tend < ps->len
+                   && (ps->src[ps->tend] == '(' || ps->src[ps->tend] == ' '));
+    nd = parse_primary_(ps, depth);
+    while (nd != NULL && computed && is_op(ps, "."))
+    {
+        next(ps);
+        if (ps->t != T_IDENT) {
+            perr(ps, ps->tstart, "expected a name after '.'");
+            return NULL;
+        }
+        g = mk(ps, N_GET, start);
+        if (g == NULL) {
+            return NULL;
+        }
+        g->a = nd;
+        g->lit = ddt_json_str(ps->cc->arena, ps->src + ps->tstart,
+                              ps->tend - ps->tstart);
+        if (g->lit == NULL || set_depth(ps, g, start) < 0) {
+            return NULL;
+        }
+        next(ps);
+        nd = g;
+    }
+    return nd;
+}
+
+
+static node_t *
+parse_primary_(parser_t *ps, int depth)
 {
     node_t  *nd, **items, **grown;
     size_t   start, cap;
@@ -1437,6 +1477,12 @@ emit(emit_t *e, const node_t *n)
         emit_op(e, DDT_OP_IN, -(int) n->n);
         emit_u32(e, (uint32_t) n->n);
         break;
+    case N_GET:
+        emit(e, n->a);
+        emit_op(e, DDT_OP_GET, 0);
+        emit_u32(e, e->cc->str(e->cc->ud, n->lit->u.str.s, n->lit->u.str.len));
+        emit_u32(e, (uint32_t) n->lit->u.str.len);
+        break;
     case N_CALL:
         switch (n->op) {
         case F_TODAY: emit_op(e, DDT_OP_TODAY, 1); break;
@@ -1527,6 +1573,7 @@ operand_size(int op)
     switch (op) {
     case DDT_OP_NUM:  return 8;
     case DDT_OP_STR:  return 8;
+    case DDT_OP_GET:  return 8;
     case DDT_OP_PATH: case DDT_OP_VALUE_PATH: case DDT_OP_AND:
     case DDT_OP_OR:   case DDT_OP_IN: case DDT_OP_MATCH:
         return 4;
@@ -1555,6 +1602,7 @@ ddt_expr_verify(const uint8_t *code, size_t len, uint32_t n_paths,
         v = sz >= 4 ? rd_u32(code + pc + 1) : 0;
         switch (op) {
         case DDT_OP_STR:
+        case DDT_OP_GET:
             l = rd_u32(code + pc + 5);
             if (v >= strings_len || l >= strings_len - v) {
                 snprintf(err, errlen, "string out of range at %zu", pc);
@@ -1668,6 +1716,17 @@ run(const ddt_project_t *p, const ddt_bexpr_t *x, const ddt_eval_ctx_t *ctx)
             }
             sv = ddt_json_str(ar, p->strings + v, n);
             PUSH(sv ? sv : &j_null);
+            break;
+        case DDT_OP_GET:
+            NEED(1);
+            n = rd_u32(code + pc - 4);
+            if (p->hdr->sec[DDT_SEC_STRINGS].count <= v
+                || n >= p->hdr->sec[DDT_SEC_STRINGS].count - v)
+            {
+                return &j_null;
+            }
+            a = ddt_json_get(st[sp - 1], p->strings + v, n);
+            st[sp - 1] = a ? a : &j_null;
             break;
         case DDT_OP_PATH:
             if (v >= p->n_paths) {

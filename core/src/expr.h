@@ -53,6 +53,9 @@ typedef enum {
     DDT_OP_LOWER,
     DDT_OP_UPPER,
     DDT_OP_MATCH,             /* u32 regex: pop s, push matches(s) */
+    DDT_OP_GET,               /* u32 off, u32 len: pop o, push o.<key> or
+                                 null (member of a call's result:
+                                 now().hour) */
     DDT_OP_END_
 } ddt_opcode_t;
 
