@@ -149,8 +149,7 @@ ngx_http_ddt_api_handler(ngx_http_request_t *r)
     }
 
     if (body) {
-        rc = ngx_http_ddt_body_check(r, ctx);
-        if (rc != NGX_OK) {
+        if (ngx_http_ddt_body_check(r, ctx, &rc) != NGX_OK) {
             return rc;
         }
 
@@ -363,8 +362,7 @@ ngx_http_ddt_body_done(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_ddt_module);
 
-    rc = ngx_http_ddt_body_collect(r, ctx);
-    if (rc != NGX_OK) {
+    if (ngx_http_ddt_body_collect(r, ctx, &rc) != NGX_OK) {
         ngx_http_finalize_request(r, rc);
         return;
     }
@@ -514,8 +512,7 @@ ngx_http_ddt_session_create(ngx_http_ddt_ctx_t *ctx)
     if (root == NULL) {
         ngx_http_ddt_finalize(ctx,
             ngx_http_ddt_reply_error(r, NGX_HTTP_BAD_REQUEST, "bad_json",
-                                     "%s (line %ud, column %ud)",
-                                     jerr.message, jerr.line, jerr.column));
+                                     "%s", jerr.message));
         return;
     }
 

@@ -103,11 +103,13 @@ ngx_http_ddt_media_type_ok(ngx_str_t *ct)
 
 /*
  * Before reading: 415 for another media type, 413 when Content-Length is
- * over the limit.  Returns NGX_OK, or the reply's rc after answering.
+ * over the limit.  Returns NGX_OK to go on, or NGX_DONE after answering
+ * with *reply set to what the request is to be finalized with.
  */
 
 ngx_int_t
-ngx_http_ddt_body_check(ngx_http_request_t *r, ngx_http_ddt_ctx_t *ctx)
+ngx_http_ddt_body_check(ngx_http_request_t *r, ngx_http_ddt_ctx_t *ctx,
+    ngx_int_t *reply)
 {
     ngx_int_t  rc;
 
@@ -118,24 +120,28 @@ ngx_http_ddt_body_check(ngx_http_request_t *r, ngx_http_ddt_ctx_t *ctx)
     {
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
-            return rc;
+            *reply = rc;
+            return NGX_DONE;
         }
 
-        return ngx_http_ddt_reply_error(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                        "unsupported_media_type",
-                                        "the body must be application/json");
+        *reply = ngx_http_ddt_reply_error(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                          "unsupported_media_type",
+                                          "the body must be application/json");
+        return NGX_DONE;
     }
 
     if (r->headers_in.content_length_n > ctx->body_limit) {
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
-            return rc;
+            *reply = rc;
+            return NGX_DONE;
         }
 
-        return ngx_http_ddt_reply_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                        "body_too_large",
-                                        "the body is over %O bytes",
-                                        ctx->body_limit);
+        *reply = ngx_http_ddt_reply_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                          "body_too_large",
+                                          "the body is over %O bytes",
+                                          ctx->body_limit);
+        return NGX_DONE;
     }
 
     return NGX_OK;
@@ -218,11 +224,13 @@ ngx_http_ddt_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
 /*
  * After reading: the whole body in ctx->body (NUL-terminated, in the
- * pool), or a 413 reply when it went over the limit.
+ * pool) and NGX_OK; or NGX_DONE after a 413 reply when it went over the
+ * limit, with *reply set to what the request is to be finalized with.
  */
 
 ngx_int_t
-ngx_http_ddt_body_collect(ngx_http_request_t *r, ngx_http_ddt_ctx_t *ctx)
+ngx_http_ddt_body_collect(ngx_http_request_t *r, ngx_http_ddt_ctx_t *ctx,
+    ngx_int_t *reply)
 {
     off_t         len;
     u_char       *p;
@@ -232,12 +240,6 @@ ngx_http_ddt_body_collect(ngx_http_request_t *r, ngx_http_ddt_ctx_t *ctx)
 
     ctx->reading_body = 0;
 
-    if (ctx->body_too_large) {
-        return ngx_http_ddt_reply_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                        "body_too_large",
-                                        "the body is over %O bytes",
-                                        ctx->body_limit);
-    }
 
     len = 0;
 
@@ -249,16 +251,19 @@ ngx_http_ddt_body_collect(ngx_http_request_t *r, ngx_http_ddt_ctx_t *ctx)
         }
     }
 
-    if (len > ctx->body_limit) {
-        return ngx_http_ddt_reply_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                        "body_too_large",
-                                        "the body is over %O bytes",
-                                        ctx->body_limit);
+    if (ctx->body_too_large || len > ctx->body_limit) {
+        *reply = ngx_http_ddt_reply_error(r,
+                                          NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                          "body_too_large",
+                                          "the body is over %O bytes",
+                                          ctx->body_limit);
+        return NGX_DONE;
     }
 
     ctx->body = ngx_pnalloc(r->pool, len + 1);
     if (ctx->body == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        *reply = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DONE;
     }
 
     p = ctx->body;
@@ -273,7 +278,8 @@ ngx_http_ddt_body_collect(ngx_http_request_t *r, ngx_http_ddt_ctx_t *ctx)
                 if (n != b->file_last - b->file_pos) {
                     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                                   "ddt: cannot read the buffered body");
-                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                    *reply = NGX_HTTP_INTERNAL_SERVER_ERROR;
+                    return NGX_DONE;
                 }
 
                 p += n;

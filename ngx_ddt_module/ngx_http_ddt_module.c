@@ -191,9 +191,22 @@ ngx_http_ddt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_http_core_loc_conf_t  *clcf;
 
-    ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
-                              conf->kind == NGX_HTTP_DDT_ADMIN
-                              ? 16 * 1024 * 1024 : 64 * 1024);
+    /*
+     * The default depends on the handler of the location itself (64k for
+     * ddt_api, 16m for ddt_admin), so an unset value is inherited as unset
+     * and resolved only where a handler is set.
+     */
+
+    if (conf->max_body_size == NGX_CONF_UNSET_SIZE) {
+        conf->max_body_size = prev->max_body_size;
+    }
+
+    if (conf->max_body_size == NGX_CONF_UNSET_SIZE
+        && conf->kind != NGX_HTTP_DDT_NONE)
+    {
+        conf->max_body_size = (conf->kind == NGX_HTTP_DDT_ADMIN)
+                              ? 16 * 1024 * 1024 : 64 * 1024;
+    }
 
     if (conf->kind == NGX_HTTP_DDT_API || conf->kind == NGX_HTTP_DDT_ADMIN) {
 

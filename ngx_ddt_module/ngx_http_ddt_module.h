@@ -150,11 +150,11 @@ ngx_int_t ngx_http_ddt_metrics_handler(ngx_http_request_t *r);
 
 /* ngx_http_ddt_body.c: JSON request bodies */
 ngx_int_t ngx_http_ddt_body_check(ngx_http_request_t *r,
-    ngx_http_ddt_ctx_t *ctx);
+    ngx_http_ddt_ctx_t *ctx, ngx_int_t *reply);
 ngx_int_t ngx_http_ddt_body_read(ngx_http_request_t *r,
     ngx_http_client_body_handler_pt post);
 ngx_int_t ngx_http_ddt_body_collect(ngx_http_request_t *r,
-    ngx_http_ddt_ctx_t *ctx);
+    ngx_http_ddt_ctx_t *ctx, ngx_int_t *reply);
 ngx_int_t ngx_http_ddt_body_filter_init(ngx_conf_t *cf);
 
 /* ngx_http_ddt_reply.c: JSON answers */
