@@ -741,6 +741,9 @@ eng_dtmf_value(ddt_engine_ctx_t *c, uint32_t item, const char *d, size_t len,
     if (len == 0 || len >= sizeof(buf)) {
         return 0;
     }
+    memcpy(buf, d, len);
+    buf[len] = '\0';
+    d = buf;
     for (i = 0; i < len; i++) {
         if (d[i] == '*') {
             star++;
@@ -802,8 +805,6 @@ eng_dtmf_value(ddt_engine_ctx_t *c, uint32_t item, const char *d, size_t len,
         if (star > 1 || d[0] == '*' || d[len - 1] == '*') {
             return star ? 1 : 0;
         }
-        memcpy(buf, d, len);
-        buf[len] = '\0';
         p = strchr(buf, '*');
         if (p != NULL) {
             *p = '.';
@@ -980,7 +981,7 @@ int
 eng_extract_text(ddt_engine_ctx_t *c, uint32_t active, const char *text,
     size_t len, int dtmf, eng_found_t *f)
 {
-    uint32_t     main, first;
+    uint32_t     main, first, target;
     size_t       ss = 0, se = 0;
     int          marker, rc = 0;
     char        *buf;
@@ -989,11 +990,18 @@ eng_extract_text(ddt_engine_ctx_t *c, uint32_t active, const char *text,
     main = eng_main_of(c, active);
 
     if (dtmf) {
-        /* the asked item's rule, then the node's (a date asked whole) */
+        /* the asked item's rule, then the node's (8 digits while a
+         * date's part is asked) */
+        target = DDT_NONE;
         if (eng_dtmf_value(c, active, text, len, &v)) {
+            target = active;
+        } else if (active != main && eng_dtmf_value(c, main, text, len, &v)) {
+            target = main;
+        }
+        if (target != DDT_NONE) {
             if (v != NULL) {
-                eng_add_val(c, active, v, 1.0, DDT_LAYER_PARSER, f->act,
-                        &f->n_act);
+                eng_add_val(c, target, v, 1.0, DDT_LAYER_PARSER, f->act,
+                            &f->n_act);
             }
             return DDT_OK;
         }

@@ -1116,6 +1116,33 @@ test_dtmf(void)
 }
 
 static void
+test_dtmf_sub(void)
+{
+    if (load(P_IMPLICIT) || start(NULL, NULL)) {
+        return;
+    }
+    say("marzo");
+    CHECK_STR(rs("expecting.sub"), "day");
+    /* keys are the text for an integer part */
+    dtmf("12");
+    CHECK_INT(mem_n("c.when.day"), 12);
+    CHECK_STR(rs("expecting.sub"), "year");
+    dtmf("1980");
+    CHECK_INT(mem_n("c.when.year"), 1980);
+    CHECK_STR(rs("status"), "ended");
+
+    /* eight keys while a part is asked: the whole date (missing parts) */
+    if (load(P_IMPLICIT) || start(NULL, NULL)) {
+        return;
+    }
+    say("1975");
+    dtmf("05061975");
+    CHECK_INT(mem_n("c.when.day"), 5);
+    CHECK_INT(mem_n("c.when.month"), 6);
+    CHECK_STR(rs("status"), "ended");
+}
+
+static void
 test_dtmf_en(void)
 {
     if (load(P_DTMF) || start(NULL, "en-US")) {
@@ -1341,6 +1368,7 @@ main(void)
     test_nothing_to_ask();
     test_dtmf();
     test_dtmf_en();
+    test_dtmf_sub();
     test_ner_llm();
     test_ner_nothing();
     test_composite_regex();
