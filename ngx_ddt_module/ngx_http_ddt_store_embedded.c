@@ -184,7 +184,14 @@ ngx_http_ddt_lock_stale(ngx_http_ddt_session_node_t *sn)
         return 1;
     }
 
-    if (ngx_current_msec - sn->lock_time > NGX_HTTP_DDT_LOCK_MAX_AGE) {
+    /*
+     * Signed: each process caches its own ngx_current_msec, so another
+     * worker's lock may look a little younger than zero.
+     */
+
+    if ((ngx_msec_int_t) (ngx_current_msec - sn->lock_time)
+        > NGX_HTTP_DDT_LOCK_MAX_AGE)
+    {
         return 1;
     }
 
