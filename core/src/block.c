@@ -8,6 +8,7 @@
  * never read out of bounds.  The view reads the block in place.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,15 +92,18 @@ idx_ok(uint32_t i, uint32_t n, int optional)
 }
 
 
+/* FNV-1a 64 of the block with the checksum field read as zeros. */
 static uint64_t
-fnv_bytes(const uint8_t *p, size_t len)
+block_checksum(const uint8_t *p, size_t len)
 {
     uint64_t  h;
-    size_t    i;
+    size_t    i, c0, c1;
 
+    c0 = offsetof(ddt_bheader_t, checksum);
+    c1 = c0 + sizeof(uint64_t);
     h = 0xcbf29ce484222325ULL;
     for (i = 0; i < len; i++) {
-        h ^= p[i];
+        h ^= (i >= c0 && i < c1) ? 0 : p[i];
         h *= 0x100000001b3ULL;
     }
     return h;
@@ -116,14 +120,19 @@ check_sections(ld_t *l)
 
     p = l->p;
     h = p->hdr;
+    /* the compiler's layout exactly: sections in order, 8-aligned, packed */
+    end = (sizeof(ddt_bheader_t) + 7) & ~(uint64_t) 7;
     for (i = 0; i < DDT_SEC_COUNT; i++) {
-        end = (uint64_t) h->sec[i].off + (uint64_t) h->sec[i].count
-              * sec_rec[i];
-        if (h->sec[i].off < sizeof(ddt_bheader_t) || (h->sec[i].off & 7)
-            || end > h->size)
-        {
+        if (h->sec[i].off != end) {
+            return fail(l, "section %d out of place", i);
+        }
+        end += ((uint64_t) h->sec[i].count * sec_rec[i] + 7) & ~(uint64_t) 7;
+        if (end > h->size) {
             return fail(l, "section %d out of bounds", i);
         }
+    }
+    if (end != h->size) {
+        return fail(l, "trailing bytes after the last section");
     }
     if (h->sec[DDT_SEC_STRINGS].count == 0
         || p->base[h->sec[DDT_SEC_STRINGS].off
@@ -308,6 +317,17 @@ check_records(ld_t *l)
         {
             return fail(l, "item %u outside its DDT", i);
         }
+        for (j = 0; j < it->subs.count; j++) {
+            if (p->items[it->subs.first + j].parent != i) {
+                return fail(l, "item %u: sub-data of another item", i);
+            }
+        }
+        for (j = 0; j < it->validates.count; j++) {
+            t = p->validates[it->validates.first + j].sub;
+            if (t != DDT_NONE && p->items[t].parent != i) {
+                return fail(l, "item %u: rule names another item's part", i);
+            }
+        }
         for (j = 0; j < DDT_STEP_COUNT; j++) {
             if (!idx_ok(it->steps[j], p->n_steplists, 1)) {
                 return fail(l, "bad item %u steps", i);
@@ -332,7 +352,18 @@ check_records(ld_t *l)
             || !range_ok(k->assigns, p->n_assigns)
             || k->on_error > DDT_ONERROR_FAIL
             || (k->type == DDT_TASK_GETDATA && k->ddt == DDT_NONE)
-            || (k->type == DDT_TASK_SETVAR && k->path == DDT_NONE))
+            || (k->type == DDT_TASK_SETVAR && k->path == DDT_NONE)
+            || (k->type == DDT_TASK_SETVAR && k->expr == DDT_NONE
+                && k->json.off == DDT_NONE)
+            || (k->type == DDT_TASK_SAY && k->text == DDT_NONE)
+            || (k->type == DDT_TASK_BACKEND
+                && (k->a == DDT_NONE || k->name.off == DDT_NONE))
+            || (k->type == DDT_TASK_TRANSFER && k->a == DDT_NONE)
+            || (k->type == DDT_TASK_EMAIL && (k->a == DDT_NONE
+                || k->b == DDT_NONE || k->text == DDT_NONE))
+            || (k->type == DDT_TASK_SMS
+                && (k->a == DDT_NONE || k->text == DDT_NONE))
+            || (k->type == DDT_TASK_CUSTOM && k->name.off == DDT_NONE))
         {
             return fail(l, "bad task %u", i);
         }
@@ -439,10 +470,11 @@ ddt_project_load(const void *block, size_t len, ddt_project_t **out,
         return fail(&l, "block size %u does not match %zu", h.size, len),
                DDT_ERROR;
     }
-    if (fnv_bytes((const uint8_t *) block + sizeof(h), len - sizeof(h))
-        != h.checksum)
-    {
+    if (block_checksum(block, len) != h.checksum) {
         return fail(&l, "checksum mismatch"), DDT_ERROR;
+    }
+    if (h.flags != 0) {
+        return fail(&l, "unknown flags"), DDT_ERROR;
     }
 
     p = calloc(1, sizeof(ddt_project_t));

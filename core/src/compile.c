@@ -10,6 +10,7 @@
  * first-use order, maps are never iterated).
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1563,15 +1564,18 @@ name_ok(const char *s, size_t len)
 }
 
 
+/* FNV-1a 64 of the block with the checksum field read as zeros. */
 static uint64_t
-fnv_bytes(const uint8_t *p, size_t len)
+block_checksum(const uint8_t *p, size_t len)
 {
     uint64_t  h;
-    size_t    i;
+    size_t    i, c0, c1;
 
+    c0 = offsetof(ddt_bheader_t, checksum);
+    c1 = c0 + sizeof(uint64_t);
     h = 0xcbf29ce484222325ULL;
     for (i = 0; i < len; i++) {
-        h ^= p[i];
+        h ^= (i >= c0 && i < c1) ? 0 : p[i];
         h *= 0x100000001b3ULL;
     }
     return h;
@@ -1636,9 +1640,9 @@ assemble(cc_t *c, ddt_bheader_t *h, uint8_t **block, size_t *block_len)
     h->version = DDT_BLOCK_VERSION;
     h->size = (uint32_t) total;
     h->flags = 0;
+    h->checksum = 0;
     memcpy(b, h, sizeof(*h));
-    h->checksum = fnv_bytes(b + sizeof(ddt_bheader_t),
-                            total - sizeof(ddt_bheader_t));
+    h->checksum = block_checksum(b, total);
     memcpy(b, h, sizeof(*h));
     *block = b;
     *block_len = total;

@@ -59,7 +59,9 @@ typedef struct {
     uint32_t        version;
     uint32_t        size;              /* whole block, header included */
     uint32_t        flags;
-    uint64_t        checksum;          /* FNV-1a 64 of bytes [sizeof header, size) */
+    uint64_t        checksum;          /* FNV-1a 64 of the whole block, header
+                                          included, with these 8 bytes taken
+                                          as zero */
     ddt_bstr_t      name, label, locale_name, timezone;  /* label = "version" field */
     uint32_t        locale;            /* ddt_locale_t */
     uint32_t        start_node;
