@@ -839,11 +839,11 @@ time_hour_at(const ex_ctx_t *c, size_t k, tm_t *t)
                 t->marker = 1;
                 e = e2;
             }
-        } else if (en && ex_phrase(c, e, "o ' clock", 9)) {
+        } else if (en && (e2 = ex_phrase(c, e, "o ' clock", 9)) != 0) {
             t->minute = 0;
             t->zero_ok = 1;
             t->marker = 1;
-            e += 4;
+            e += e2;
         } else if (en && ex_is(c, e, "oh")
                    && (mi = ex_digit_word(c, e + 1)) > 0)
         {

@@ -101,7 +101,8 @@ int ex_parse_fiscal(ex_ctx_t *c, ex_cand_t *out);
 int ex_parse_iban(ex_ctx_t *c, ex_cand_t *out);
 int ex_parse_amount(ex_ctx_t *c, ex_cand_t *out);
 
-/* Yes/no phrase at token i: 1 yes, 0 no, -1 none; *end token after. */
+/* Yes/no phrase at token i: 1 yes, 0 no, -1 none, -2 a "neither" phrase
+ * ("not sure"); *end token after. */
 int ex_yesno_at(const ex_ctx_t *c, size_t i, size_t *end);
 
 /* Dates (date.c), shared with formatting. */

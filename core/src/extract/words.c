@@ -45,20 +45,38 @@ static const char *const  en_no[] = {
     "no way", "not really", "false", "not at all", "definitely not", NULL
 };
 
+/* Neither yes nor no, though a yes word is inside ("I'm not sure"). */
+static const char *const  it_neither[] = {
+    "non sono sicuro", "non sono sicura", "non ne sono sicuro",
+    "non ne sono sicura", "non sicuro", "non so se", "non e detto",
+    "non proprio", NULL
+};
+
+static const char *const  en_neither[] = {
+    "not sure", "i ' m not sure", "i am not sure", "not exactly",
+    "not quite", "not yet", NULL
+};
+
 int
 ex_yesno_at(const ex_ctx_t *c, size_t i, size_t *end)
 {
-    size_t  y, n;
+    size_t  y, n, x;
     int     w;
 
     if (c->loc == DDT_LOCALE_EN) {
         y = ex_phrases(c, i, en_yes, &w);
         n = ex_phrases(c, i, en_no, &w);
+        x = ex_phrases(c, i, en_neither, &w);
     } else {
         y = ex_phrases(c, i, it_yes, &w);
         n = ex_phrases(c, i, it_no, &w);
+        x = ex_phrases(c, i, it_neither, &w);
     }
 
+    if (x > 0 && x >= y && x >= n) {
+        *end = i + x;
+        return -2;
+    }
     if (y == 0 && n == 0) {
         return -1;
     }
@@ -78,6 +96,10 @@ ex_parse_yesno(ex_ctx_t *c, ex_cand_t *out)
 
     for (i = 0; i < c->n; i++) {
         r = ex_yesno_at(c, i, &e);
+        if (r == -2) {
+            i = e - 1;
+            continue;
+        }
         if (r < 0) {
             continue;
         }
@@ -125,6 +147,10 @@ ddt_parse_yesno_word(ddt_locale_t loc, const char *text, size_t len,
                 ex_span(&c, i, e, start, end);
                 break;
             }
+            if (r == -2) {
+                i = e - 1;
+            }
+            r = -1;
         }
     }
 
