@@ -25,6 +25,60 @@ ddt_session_tz(const ddt_project_t *p, const ddt_session_t *s)
     return s->locale == DDT_LOCALE_EN ? "America/New_York" : "Europe/Rome";
 }
 
+/*
+ * Hot-path builders for the response and flow messages: an object with
+ * room for n members whose keys are string literals (not copied, no
+ * duplicate check), and string values that point at storage which lives as
+ * long as the session (literals, the session arena).
+ */
+static ddt_json_t *
+ddt_fixed_obj(ddt_arena_t *a, size_t n)
+{
+    ddt_json_t  *o;
+
+    o = ddt_json_obj(a);
+    if (o == NULL) {
+        return NULL;
+    }
+    o->u.obj.m = ddt_arena_alloc(a, n * sizeof(ddt_jmember_t));
+    if (o->u.obj.m == NULL) {
+        return NULL;
+    }
+    o->u.obj.cap = n;
+    return o;
+}
+
+#define ddt_put(o, k, v)  ddt_put_member(o, k, sizeof(k) - 1, v)
+
+static int
+ddt_put_member(ddt_json_t *o, const char *key, size_t klen, ddt_json_t *v)
+{
+    ddt_jmember_t  *m;
+
+    if (o == NULL || v == NULL || o->u.obj.len == o->u.obj.cap) {
+        return DDT_ERROR;
+    }
+    m = &o->u.obj.m[o->u.obj.len++];
+    m->key = key;
+    m->klen = klen;
+    m->val = v;
+    return DDT_OK;
+}
+
+static ddt_json_t *
+ddt_str_ref(ddt_arena_t *a, const char *str, size_t len)
+{
+    ddt_json_t  *v;
+
+    v = ddt_json_null(a);
+    if (v != NULL) {
+        v->type = DDT_J_STR;
+        v->u.str.s = str;
+        v->u.str.len = len;
+    }
+    return v;
+}
+
 void
 ddt_turn_result_init(ddt_turn_result_t *r)
 {
@@ -101,14 +155,18 @@ ddt_say(const ddt_project_t *p, ddt_session_t *s, uint32_t tmpl)
     const char   *node;
 
     text = ddt_render(p, s, tmpl);
-    m = ddt_json_obj(&s->arena);
+    m = ddt_fixed_obj(&s->arena, 2);
     if (text == NULL || m == NULL) {
         return DDT_ERROR;
     }
+    /* a copy of the node id: the response may outlive the project view */
     node = ddt_bs(p, p->nodes[s->node].id);
-    ddt_json_setz(&s->arena, m, "text", text);
-    ddt_json_setz(&s->arena, m, "node", ddt_json_strz(&s->arena,
-                                                      node ? node : ""));
+    if (ddt_put(m, "text", text) != DDT_OK
+        || ddt_put(m, "node", ddt_json_strz(&s->arena, node ? node : ""))
+           != DDT_OK)
+    {
+        return DDT_ERROR;
+    }
     return ddt_json_push(&s->arena, s->t.messages, m);
 }
 
@@ -437,6 +495,7 @@ ddt_finish(const ddt_project_t *p, ddt_session_t *s, ddt_turn_result_t *res,
 {
     ddt_arena_t  *a = &s->arena;
     ddt_json_t   *r;
+    const char   *st;
 
     if (s->status == DDT_STATUS_RUNNING) {
         /* cannot happen: every stop decides a status */
@@ -454,20 +513,25 @@ ddt_finish(const ddt_project_t *p, ddt_session_t *s, ddt_turn_result_t *res,
     s->version++;
     s->updated_ms = s->t.now_ms;
 
-    r = ddt_json_obj(a);
+    r = ddt_fixed_obj(a, 8);
     if (r == NULL) {
         goto oom;
     }
-    ddt_json_setz(a, r, "sessionId", ddt_json_strz(a, s->id));
-    ddt_json_setz(a, r, "version", ddt_json_num(a, (double) s->version));
-    ddt_json_setz(a, r, "status",
-                  ddt_json_strz(a, ddt_status_name(s->status)));
-    ddt_json_setz(a, r, "messages", s->t.messages);
-    ddt_json_setz(a, r, "actions", s->status == DDT_STATUS_ERROR
-                                   ? ddt_json_arr(a) : s->t.actions);
-    ddt_json_setz(a, r, "expecting", s->expecting);
-    if (s->status == DDT_STATUS_ERROR && s->error != NULL) {
-        ddt_json_setz(a, r, "error", s->error);
+    st = ddt_status_name(s->status);
+    if (ddt_put(r, "sessionId", ddt_str_ref(a, s->id, strlen(s->id)))
+        || ddt_put(r, "version", ddt_json_num(a, (double) s->version))
+        || ddt_put(r, "status", ddt_str_ref(a, st, strlen(st)))
+        || ddt_put(r, "messages", s->t.messages)
+        || ddt_put(r, "actions", s->status == DDT_STATUS_ERROR
+                                 ? ddt_json_arr(a) : s->t.actions)
+        || ddt_put(r, "expecting", s->expecting))
+    {
+        goto oom;
+    }
+    if (s->status == DDT_STATUS_ERROR && s->error != NULL
+        && ddt_put(r, "error", s->error) != DDT_OK)
+    {
+        goto oom;
     }
 
     ddt_buf_reset(&res->response);
