@@ -55,27 +55,32 @@ cmd_deps() {
 }
 
 # Configure Debian's nginx sources once (again when the module's config
-# changes) in build/nginx, then `make modules`.  The sources are linked, not
-# copied, so nothing is written under /usr/share.
+# changes) with objects in build/nginx/objs, then `make modules`.  The
+# sources are reached through a tree of links in build/nginx/tree, so
+# nothing is written under /usr/share.
 build_module() {
     [ -f "$ROOT/ngx_ddt_module/config" ] \
         || die "ngx_ddt_module/config is missing: no module to build yet"
     [ -x "$NGX_SRC/configure" ] || die "no nginx sources at $NGX_SRC (nginx-dev)"
 
-    mkdir -p "$NGX_BUILD"
+    tree=$NGX_BUILD/tree
+    mkdir -p "$tree"
     for f in auto src configure; do
-        ln -sfn "$NGX_SRC/$f" "$NGX_BUILD/$f"
+        [ -L "$tree/$f" ] || ln -s "$NGX_SRC/$f" "$tree/$f"
     done
 
     args="--with-compat --add-dynamic-module=$ROOT/ngx_ddt_module"
-    stamp=$NGX_BUILD/.configured
+    stamp=$NGX_BUILD/objs/.ddt-configured
     if [ ! -f "$NGX_BUILD/objs/Makefile" ] || [ ! -f "$stamp" ] \
        || [ "$(cat "$stamp")" != "$args" ] \
        || [ "$ROOT/ngx_ddt_module/config" -nt "$stamp" ]
     then
-        say "configuring nginx $(basename "$(readlink -f "$NGX_SRC")") sources in build/nginx"
-        (cd "$NGX_BUILD" && ./configure $args >configure.log 2>&1) || {
-            tail -30 "$NGX_BUILD/configure.log"; die "nginx configure failed";
+        say "configuring the nginx sources of $NGX_SRC in build/nginx"
+        mkdir -p "$NGX_BUILD/objs"
+        (cd "$tree" && ./configure --builddir="$NGX_BUILD/objs" $args \
+            >"$NGX_BUILD/objs/configure.log" 2>&1) || {
+            tail -30 "$NGX_BUILD/objs/configure.log"
+            die "nginx configure failed"
         }
         printf '%s' "$args" >"$stamp"
     fi
@@ -83,10 +88,10 @@ build_module() {
     # nginx's Makefile does not know the module depends on libddt.a: relink
     # every time (cheap) so a core change is never missed.
     rm -f "$MODULE_SO"
-    make -C "$NGX_BUILD" -f objs/Makefile modules -j"$(nproc)" \
-        >"$NGX_BUILD/make.log" 2>&1 || {
-        grep -E 'error|Error' "$NGX_BUILD/make.log" | head -40
-        die "module build failed (see build/nginx/make.log)"
+    make -C "$tree" -f "$NGX_BUILD/objs/Makefile" modules -j"$(nproc)" \
+        >"$NGX_BUILD/objs/make.log" 2>&1 || {
+        grep -E 'error|Error' "$NGX_BUILD/objs/make.log" | head -40
+        die "module build failed (see build/nginx/objs/make.log)"
     }
     [ -f "$MODULE_SO" ] || die "module build produced no $MODULE_SO"
     say "module: $MODULE_SO"

@@ -68,7 +68,7 @@ qr/\[emerg\].*echo/
 
 
 
-=== TEST 5: ddt_api outside a configured module (no project) still answers health and lists nothing
+=== TEST 5: without any project, health answers and the project list is empty
 --- http_config
 --- request eval
 ["GET /v1/health", "GET /v1/projects"]

@@ -518,12 +518,18 @@ Allow: (GET, ?PUT|PUT, ?GET)
     location /v1/ {
         ddt_api;
     }
---- request
-PUT /v1/projects/echo
-{"format": "ddt-project/1"}
---- error_code: 405
+--- request eval
+my $p = do { local $/; open my $f, '<', "$ENV{TEST_NGINX_DDT_PROJECTS}/echo.json" or die; <$f> };
+$p =~ s/"version": "1"/"version": "api-put"/ or die;
+[
+"PUT /v1/projects/echo\n$p",
+"GET /v1/projects",
+]
+--- error_code_like eval
+['^40[45]$', '^200$']
 --- json eval
-{ 'error.code' => 'method_not_allowed' }
+[ { 'error.code' => qr/^(method_not_allowed|not_found)$/ },
+  { 'projects.0.version' => '1' } ]
 --- no_error_log
 [error]
 

@@ -100,7 +100,7 @@ __DATA__
         Test::More::is("@bad", "", "$name - every turn and GET saw the last version");
         Test::More::cmp_ok(scalar(grep { /^\d+$/ } keys %turn_workers), '==', 2,
                            "$name - both workers ran turns")
-            or Test::More::diag(join ' ', %turn_workers);
+            or Test::More::diag(CORE::join ' ', %turn_workers);
         Test::More::cmp_ok(scalar(grep { /^\d+$/ } keys %get_workers), '==', 2,
                            "$name - both workers answered GETs");
     },
@@ -164,8 +164,8 @@ __DATA__
     1 => sub {
         my $pidfile = Test::Nginx::Socket::server_root() . "/logs/nginx.pid";
         open my $f, '<', $pidfile or die "$pidfile: $!";
-        chomp(my $pid = <$f>);
-        my $old = join ' ', sort map { main::spread('GET', '/v1/health')->{worker} // '' } 1 .. 10;
+        CORE::chomp(my $pid = <$f>);
+        my $old = CORE::join ' ', sort map { main::spread('GET', '/v1/health')->{worker} // '' } 1 .. 10;
         kill 'HUP', $pid;
         # wait until the workers have been replaced
         my $t0 = time;

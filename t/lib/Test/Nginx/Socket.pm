@@ -48,7 +48,7 @@ our @EXPORT = qw(
     no_long_string no_root_location config_preamble env_to_nginx timeout
     server_port server_port_for_client server_addr server_root html_dir
     add_block_preprocessor add_response_body_check bail_out
-    add_cleanup_handler
+    add_cleanup_handler check_accum_error_log
 );
 
 our $Workers = 1;
@@ -184,8 +184,20 @@ sub read_file ($) {
     return $s // '';
 }
 
+# As in Test::Nginx, each check sees only the lines logged since the last
+# one (unless check_accum_error_log()), so in a block with several requests
+# `--- error_log` must match in every request's window.
+our $ErrLogPos = 0;
+our $AccumErrLog = $ENV{TEST_NGINX_CHECK_ACCUM_ERR_LOG};
+
+sub check_accum_error_log () { $AccumErrLog = 1 }
+
 sub error_log_lines () {
-    return [split /^/m, read_file($ErrLogFile)];
+    sleep 0.02;     # lines of the log phase come after the answer
+    my $all = read_file($ErrLogFile);
+    my $new = $AccumErrLog ? $all : substr($all, $ErrLogPos);
+    $ErrLogPos = length $all unless $AccumErrLog;
+    return [split /^/m, $new];
 }
 
 # ---- nginx ---------------------------------------------------------------
@@ -310,6 +322,7 @@ sub port_open () {
 sub start_nginx ($) {
     my $block = shift;
     unlink $ErrLogFile;
+    $ErrLogPos = 0;
     my $pid = fork();
     bail_out("fork: $!") unless defined $pid;
     if ($pid == 0) {
