@@ -109,22 +109,28 @@ cents_after(const ex_ctx_t *c, size_t k, double *v)
 {
     ex_num_t  n;
 
-    if (!(ex_is(c, k, "e") || ex_is(c, k, "and"))) {
-        return k;
+    size_t    s;
+
+    s = k;
+    if (ex_is(c, k, "e") || ex_is(c, k, "and")) {
+        s = k + 1;
     }
-    if (!amount_number(c, k + 1, &n) || n.frac || n.v < 1 || n.v > 99) {
+    if (*v != (double) (long long) *v || !amount_number(c, s, &n) || n.frac
+        || n.v < 1 || n.v > 99 || n.end - s > 3)
+    {
         return k;
     }
     if (cents_word(c, n.end)) {
         *v = (*v * 100 + n.v) / 100;
         return n.end + 1;
     }
-    /* "venti euro e cinquanta": cents when nothing else follows */
-    if (c->loc == DDT_LOCALE_IT) {
-        *v = (*v * 100 + n.v) / 100;
-        return n.end;
+    /* "venti euro e cinquanta", "twenty dollars fifty": cents, unless a
+     * word of something else follows ("20 euro e 3 bambini") */
+    if (n.end < c->n && c->t[n.end].type == EX_WORD) {
+        return k;
     }
-    return k;
+    *v = (*v * 100 + n.v) / 100;
+    return n.end;
 }
 
 typedef struct {

@@ -463,7 +463,7 @@ ex_parse_postal(ex_ctx_t *c, ex_cand_t *out)
         bl = 0;
         e = i;
 
-        if (c->t[i].type == EX_NUM) {
+        if (c->t[i].type == EX_NUM && ex_tlen(c, i) > 1) {
             if (ex_tlen(c, i) != 5 || (ex_adj(c, i)
                                        && !ex_punct(c, i - 1, '(')
                                        && !ex_punct(c, i - 1, ':')))
@@ -500,12 +500,19 @@ ex_parse_postal(ex_ctx_t *c, ex_cand_t *out)
             /* spoken digits: exactly five (or nine for ZIP+4) */
             for (k = i; k < c->n && bl < 10; k++) {
                 d = ex_digit_word(c, k);
+                if (d < 0 && c->t[k].type == EX_NUM && ex_tlen(c, k) == 1
+                    && c->t[k].sp)
+                {
+                    d = ex_ts(c, k)[0] - '0';
+                }
                 if (d < 0) {
                     break;
                 }
                 buf[bl++] = (char) ('0' + d);
             }
-            if (i > 0 && ex_digit_word(c, i - 1) >= 0) {
+            if (bl < 5 || (i > 0 && (ex_digit_word(c, i - 1) >= 0
+                                     || c->t[i - 1].type == EX_NUM)))
+            {
                 continue;
             }
             if (!(bl == 5 || (bl == 9 && c->loc == DDT_LOCALE_EN))) {

@@ -452,8 +452,9 @@ relative_at(const ex_ctx_t *c, size_t i, size_t *end)
 {
     static const struct { const char *ph; int off; }  it[] = {
         { "oggi", 0 }, { "domani", 1 }, { "dopodomani", 2 },
-        { "dopo domani", 2 }, { "ieri", -1 }, { "l'altro ieri", -2 },
-        { "altro ieri", -2 }, { "l'altroieri", -2 }, { "altroieri", -2 },
+        { "dopo domani", 2 }, { "ieri", -1 }, { "l ' altro ieri", -2 },
+        { "altro ieri", -2 }, { "l ' altroieri", -2 }, { "altroieri", -2 },
+        { "ieri l ' altro", -2 },
         { NULL, 0 }
     }, en[] = {
         { "today", 0 }, { "tomorrow", 1 }, { "yesterday", -1 },
@@ -533,12 +534,18 @@ date_value(ex_ctx_t *c, int d, int m, int y)
     return o;
 }
 
+static int date_cand(ex_ctx_t *c, size_t i, date_t *b, ex_cand_t *out);
+
 int
 ex_parse_date(ex_ctx_t *c, ex_cand_t *out)
 {
-    date_t  best;
-    size_t  i, e;
-    int     off, d, m, y;
+    date_t  best, may;
+    size_t  i, e, may_i;
+    int     off, d, m, y, have_may;
+
+    have_may = 0;
+    may_i = 0;
+    memset(&may, 0, sizeof(may));
 
     for (i = 0; i < c->n; i++) {
         best.end = 0;
@@ -569,6 +576,36 @@ ex_parse_date(ex_ctx_t *c, ex_cand_t *out)
             continue;
         }
 
+        /* English "may" alone is more often the verb: only when nothing
+         * else in the utterance is a date. */
+        if (c->loc == DDT_LOCALE_EN && best.end == i + 1
+            && best.day == ABSENT && best.year == ABSENT
+            && ex_is(c, i, "may"))
+        {
+            if (!have_may) {
+                may = best;
+                may_i = i;
+                have_may = 1;
+            }
+            continue;
+        }
+
+        return date_cand(c, i, &best, out);
+    }
+
+    if (have_may) {
+        return date_cand(c, may_i, &may, out);
+    }
+
+    return 0;
+}
+
+static int
+date_cand(ex_ctx_t *c, size_t i, date_t *b, ex_cand_t *out)
+{
+    date_t  best = *b;
+
+    {
         /*
          * The leftmost-longest candidate decides: if it is not a calendar
          * date the utterance has no value (SPEC 9.3), rather than a
@@ -596,8 +633,6 @@ ex_parse_date(ex_ctx_t *c, ex_cand_t *out)
         out->value = date_value(c, best.day, best.month, best.year);
         return out->value != NULL;
     }
-
-    return 0;
 }
 
 /* ---- month ----------------------------------------------------------- */
@@ -608,10 +643,18 @@ ex_parse_month(ex_ctx_t *c, ex_cand_t *out)
     size_t  i, e;
     int     m;
 
-    /* A month name anywhere beats a bare number ("il 3 marzo" is March). */
-    for (i = 0; i < c->n; i++) {
-        m = ex_month_word(c, i, &e);
+    /* A month name anywhere beats a bare number ("il 3 marzo" is March);
+     * English "may" only when no other month is named. */
+    for (i = 0; i < 2 * c->n; i++) {
+        if (i < c->n && c->loc == DDT_LOCALE_EN && ex_is(c, i, "may")) {
+            continue;
+        }
+        if (i >= c->n && !ex_is(c, i - c->n, "may")) {
+            continue;
+        }
+        m = ex_month_word(c, i % c->n, &e);
         if (m > 0) {
+            i %= c->n;
             out->i = i;
             out->j = e;
             out->marker = 1;

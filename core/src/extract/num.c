@@ -683,13 +683,55 @@ ex_digits_number(const ex_ctx_t *c, size_t i, int allow_frac, ex_num_t *out)
 
 /* ---- numbers with decimals ------------------------------------------- */
 
+/* A scale word after digits: its value, or 0. */
+static double
+digits_scale(const ex_ctx_t *c, size_t k)
+{
+    if (k >= c->n || !c->t[k].sp) {
+        return 0;
+    }
+    if (c->loc == DDT_LOCALE_EN) {
+        return ex_is(c, k, "thousand") ? 1e3 : ex_is(c, k, "million") ? 1e6
+               : ex_is(c, k, "billion") ? 1e9 : 0;
+    }
+    return ex_is(c, k, "mila") ? 1e3
+           : (ex_is(c, k, "milioni") || ex_is(c, k, "milione")) ? 1e6
+           : (ex_is(c, k, "miliardi") || ex_is(c, k, "miliardo")) ? 1e9 : 0;
+}
+
+/* Half of the scale word at k-1 ("un milione e mezzo"), else 0.5. */
+static double
+half_of(const ex_ctx_t *c, size_t k, double v)
+{
+    const char  *s;
+    size_t       l;
+
+    if (k > 0 && c->t[k - 1].type == EX_WORD) {
+        s = ex_ts(c, k - 1);
+        l = ex_tlen(c, k - 1);
+        if ((l >= 7 && memcmp(s + l - 7, "milione", 7) == 0)
+            || (l >= 7 && memcmp(s + l - 7, "milioni", 7) == 0)
+            || ex_is(c, k - 1, "million"))
+        {
+            return 500000;
+        }
+        if ((l >= 4 && memcmp(s + l - 4, "mila", 4) == 0)
+            || (l >= 5 && memcmp(s + l - 5, "mille", 5) == 0)
+            || ex_is(c, k - 1, "thousand"))
+        {
+            return 500;
+        }
+    }
+    return v < 1000 ? 0.5 : 0;
+}
+
 int
 ex_number(const ex_ctx_t *c, size_t i, int allow_frac, ex_num_t *out)
 {
     char    fp[NUM_MAX_DIGITS + 8];
     size_t  fl, k, l;
     int     d;
-    double  scale, fv;
+    double  scale, fv, sc;
     long    wv;
     ex_num_t  w;
 
@@ -700,6 +742,15 @@ ex_number(const ex_ctx_t *c, size_t i, int allow_frac, ex_num_t *out)
     if (c->t[i].type == EX_NUM) {
         if (!ex_digits_number(c, i, allow_frac, out)) {
             return 0;
+        }
+        /* "2 mila", "1,5 milioni", "4 million" */
+        sc = digits_scale(c, out->end);
+        if (sc > 0) {
+            out->v *= sc;
+            out->end++;
+            out->frac = out->v != (double) (long long) out->v;
+            out->ndigits = 0;
+            return 1;
         }
         if (out->frac) {
             return 1;
@@ -758,15 +809,17 @@ ex_number(const ex_ctx_t *c, size_t i, int allow_frac, ex_num_t *out)
     /* "due e mezzo", "two and a half" */
     if (c->loc == DDT_LOCALE_EN) {
         if (ex_is(c, k, "and") && ex_is(c, k + 1, "a")
-            && ex_is(c, k + 2, "half"))
+            && ex_is(c, k + 2, "half") && (fv = half_of(c, k, out->v)) > 0)
         {
-            out->v += 0.5;
-            out->frac = 1;
+            out->v += fv;
+            out->frac = out->v != (double) (long long) out->v;
             out->end = k + 3;
         }
-    } else if (ex_is(c, k, "e") && ex_is(c, k + 1, "mezzo")) {
-        out->v += 0.5;
-        out->frac = 1;
+    } else if (ex_is(c, k, "e") && ex_is(c, k + 1, "mezzo")
+               && (fv = half_of(c, k, out->v)) > 0)
+    {
+        out->v += fv;
+        out->frac = out->v != (double) (long long) out->v;
         out->end = k + 2;
     }
 
@@ -801,7 +854,25 @@ ex_parse_number(ex_ctx_t *c, int integer, ex_cand_t *out)
             }
         }
 
-        if (!ex_number(c, i, 1, &num)) {
+        if (ex_punct(c, i, c->loc == DDT_LOCALE_EN ? '.' : ',')
+            && i + 1 < c->n && c->t[i + 1].type == EX_NUM
+            && ex_adj(c, i + 1)
+            && !(ex_adj(c, i) && c->t[i - 1].type != EX_PUNCT)
+            && ex_tlen(c, i + 1) <= 15)
+        {
+            /* ".5" */
+            double  f = 0, sc = 1;
+            size_t  q;
+
+            for (q = 0; q < ex_tlen(c, i + 1); q++) {
+                f = f * 10 + (ex_ts(c, i + 1)[q] - '0');
+                sc *= 10;
+            }
+            num.v = f / sc;
+            num.end = i + 2;
+            num.frac = 1;
+            num.words = 0;
+        } else if (!ex_number(c, i, 1, &num)) {
             i = s;
             continue;
         }

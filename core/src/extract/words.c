@@ -54,7 +54,8 @@ static const char *const  it_neither[] = {
 
 static const char *const  en_neither[] = {
     "not sure", "i ' m not sure", "i am not sure", "not exactly",
-    "not quite", "not yet", NULL
+    "not quite", "not yet", "right now", "right away", "right after",
+    "right before", NULL
 };
 
 int
