@@ -114,7 +114,7 @@ render_conf() {
     done
     awk -v root="$ROOT" -v port="$port" -v module="$MODULE_SO" \
         -v prefix="$RUN_PREFIX" -v projects="$projects" '
-        /@PROJECTS@/ { printf "%s", projects; next }
+        /^[ \t]*@PROJECTS@[ \t]*$/ { printf "%s", projects; next }
         { gsub(/@ROOT@/, root); gsub(/@PORT@/, port);
           gsub(/@MODULE@/, module); gsub(/@PREFIX@/, prefix); print }
     ' "$src" >"$dst"
@@ -161,11 +161,11 @@ cmd_run() {
 ddt demo is running on $u (prefix run/, log run/logs/error.log).
 Projects: $(curl -s "$u/v1/projects")
 
-Try a conversation:
-  curl -s $u/v1/projects
-  curl -s -H 'Content-Type: application/json' -d '{"project":"booking","sessionId":"demo-0001"}' $u/v1/sessions
-  curl -s -H 'Content-Type: application/json' -d '{"text":"mi chiamo Mario Rossi"}' $u/v1/sessions/demo-0001/turns
-  curl -s -H 'Content-Type: application/json' -d '{"text":"12 marzo 1980"}' $u/v1/sessions/demo-0001/turns
+Try a conversation (project "clinic", en-US):
+  curl -s -H 'Content-Type: application/json' -d '{"project":"clinic","sessionId":"demo-0001"}' $u/v1/sessions
+  curl -s -H 'Content-Type: application/json' -d '{"text":"Mario Rossi"}' $u/v1/sessions/demo-0001/turns
+  curl -s -H 'Content-Type: application/json' -d '{"text":"March 12, 1980"}' $u/v1/sessions/demo-0001/turns
+  curl -s -H 'Content-Type: application/json' -d '{"text":"mario.rossi@example.com"}' $u/v1/sessions/demo-0001/turns
   curl -s $u/v1/sessions/demo-0001
 
 Stop it with: ./build.sh stop
