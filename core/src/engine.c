@@ -418,7 +418,7 @@ eng_apply_active(ddt_engine_ctx_t *c, uint32_t active, eng_val_t *vals,
 static uint32_t
 eng_apply_others(ddt_engine_ctx_t *c, eng_found_t *f, uint32_t active_main)
 {
-    uint32_t      k, j, m, item, took = 0, ok;
+    uint32_t      k, j, m, item, took = 0, ok, used_whole;
     ddt_json_t   *saved;
     ddt_item_rt_t *rt;
     uint8_t       done[ENG_MAX_VALS];
@@ -439,6 +439,7 @@ eng_apply_others(ddt_engine_ctx_t *c, eng_found_t *f, uint32_t active_main)
         saved = eng_get_value(c, m);
         saved = saved ? ddt_json_clone(c->arena, saved) : NULL;
         ok = 1;
+        used_whole = 0;
 
         for (j = k; j < f->n_mi; j++) {
             if (eng_main_of(c, f->mi[j].item) != m || done[j]) {
@@ -447,15 +448,21 @@ eng_apply_others(ddt_engine_ctx_t *c, eng_found_t *f, uint32_t active_main)
             done[j] = 1;
             item = f->mi[j].item;
             if (item == m) {
+                if (used_whole) {
+                    continue;          /* the first value wins */
+                }
+                used_whole = 1;
                 if (!eng_limits_ok(c, m, f->mi[j].value)) {
                     ok = 0;
                 }
                 eng_set_value(c, m, f->mi[j].value);
+                done[j] = 2;
             } else if (eng_get_part(c, item) == NULL) {
                 if (!eng_limits_ok(c, item, f->mi[j].value)) {
                     ok = 0;
                 }
                 eng_set_part(c, item, f->mi[j].value);
+                done[j] = 2;
             }
         }
         if (ok && eng_item(c, m)->kind == DDT_KIND_DATE
@@ -477,7 +484,7 @@ eng_apply_others(ddt_engine_ctx_t *c, eng_found_t *f, uint32_t active_main)
 
         /* accepted: states and $meta */
         for (j = k; j < f->n_mi; j++) {
-            if (eng_main_of(c, f->mi[j].item) != m) {
+            if (eng_main_of(c, f->mi[j].item) != m || done[j] != 2) {
                 continue;
             }
             if (f->mi[j].item != m) {
@@ -681,10 +688,14 @@ eng_turn_confirming(ddt_engine_ctx_t *c, const ddt_input_t *in)
 
     if (in->kind == DDT_IN_VALUES) {
         eng_extract_values(c, main, in->values, f);
-        eng_apply_others(c, f, main);
         if (f->n_act == 0) {
+            /* only other nodes: not a noMatch if one took its value */
+            if (eng_apply_others(c, f, main) > 0) {
+                return eng_ask_confirm(c, main);
+            }
             return eng_noevent_confirm(c, main, DDT_EV_NOMATCH);
         }
+        eng_apply_others(c, f, main);
         return eng_correction(c, main, f->act, f->n_act);
     }
 

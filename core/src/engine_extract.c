@@ -883,6 +883,14 @@ eng_mixed(ddt_engine_ctx_t *c, uint32_t active_main, char *buf, size_t len,
         {
             continue;
         }
+        for (k = 0; k < f->n_mi; k++) {
+            if (eng_main_of(c, f->mi[k].item) == m) {
+                break;                 /* a service already gave it */
+            }
+        }
+        if (k < f->n_mi) {
+            continue;
+        }
         n = 0;
         rc = eng_run_layers(c, m, buf, len, 0, 1, tmp, &n, &ss, &se, &marker);
         if (rc != 1 || !marker || n == 0) {

@@ -512,6 +512,19 @@ static const char *P_COMPOSITE =
 "  {'id':'when','kind':'date','required':false,'confirm':'always',"
 "   'steps':{'start':['Quando?'],'confirmation':['{a.when}?']}}]}}}";
 
+/* An ner layer with mixed initiative: the service may fill other nodes. */
+static const char *P_NER_MI =
+"{'format':'ddt-project/1','name':'nermi','version':'1','locale':'it-IT',"
+" 'flow':{'start':'ask','nodes':["
+"  {'id':'ask','tasks':[{'type':'GetData','ddt':'n'}]}],"
+"  'edges':[]},"
+" 'ddts':{'n':{'mixedInitiative':true,'data':["
+"  {'id':'city','kind':'text',"
+"   'extract':[{'type':'ner','service':'nlu'}],"
+"   'steps':{'start':['Citta?']}},"
+"  {'id':'qty','kind':'integer','steps':{'start':['Quanti?']}},"
+"  {'id':'day','kind':'date','steps':{'start':['Quando?']}}]}}}";
+
 /* ---- tests: counters, escalation, exhaustion -------------------------- */
 
 static void
@@ -1028,6 +1041,10 @@ test_values_input(void)
     MSG(0, "A che ora?", "noMatch", 1);
     values("{'slot':'15:30'}");
     MSG(0, "Alle 15:30?", "confirmation", 1);
+    /* another node only: it is filled, the confirmation is said again */
+    values("{'email':'anna@example.com'}");
+    MSG(0, "Alle 15:30?", "confirmation", 2);
+    CHECK_STR(mem_s("customer.email"), "anna@example.com");
     /* while confirming, values are a correction */
     values("{'slot':{'hour':16,'minute':0}}");
     MSG(0, "Alle 16:00?", "confirmation", 1);
@@ -1336,6 +1353,30 @@ test_mixed_bare_numbers(void)
     CHECK_STR(mem_s("customer.name"), "Anna Neri");
 }
 
+static void
+test_ner_mixed(void)
+{
+    if (load(P_NER_MI) || start(NULL, NULL)) {
+        return;
+    }
+    say("a Roma il 3 maggio 2027, tre persone");
+    CHECK_INT(RES.need_effect, 1);
+    /* the other unfilled nodes are listed after the one asked */
+    CHECK(RES.effect.body != NULL
+          && strstr(RES.effect.body, "\"id\":\"qty\"")
+          && strstr(RES.effect.body, "\"id\":\"day\""));
+    resume(200, NULL, "{'values':{'city':'Roma','qty':3,"
+           "'day':{'value':'2027-05-03','confidence':0.9}},'confidence':0.8}");
+    /* city from the service; day too (a date is open to mixed
+     * initiative); qty is an integer: never filled by mixed initiative */
+    CHECK_STR(mem_s("n.city"), "Roma");
+    CHECK_INT(mem_n("n.day.month"), 5);
+    CHECK_INT(mem_n("n.$meta.day.confidence") * 10, 9);
+    CHECK_STR(mem_s("n.$meta.day.layer"), "ner");
+    CHECK(mem_absent("n.qty"));
+    MSG(0, "Quanti?", "start", 1);
+}
+
 int
 main(void)
 {
@@ -1371,6 +1412,7 @@ main(void)
     test_dtmf_sub();
     test_ner_llm();
     test_ner_nothing();
+    test_ner_mixed();
     test_composite_regex();
     test_optional_not_confirmed();
     test_calendar_in_one_utterance();
