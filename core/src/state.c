@@ -22,11 +22,39 @@
 
 static const char *ddt_wait_names[] = { "none", "input", "backend", "engine" };
 
+/* ,"key":"value" -- key is a literal that needs no escaping */
 static void
 ddt_w_str(ddt_buf_t *b, const char *key, const char *v)
 {
-    ddt_buf_printf(b, ",\"%s\":", key);
+    ddt_buf_add(b, ",\"", 2);
+    ddt_buf_adds(b, key);
+    ddt_buf_add(b, "\":", 2);
     ddt_json_write_str(b, v, strlen(v));
+}
+
+/* ,"key":123 -- without printf, which dominates a small state's cost */
+static void
+ddt_w_int(ddt_buf_t *b, const char *key, int64_t v)
+{
+    char      tmp[24], *e, *q;
+    uint64_t  u;
+
+    if (key != NULL) {
+        ddt_buf_add(b, ",\"", 2);
+        ddt_buf_adds(b, key);
+        ddt_buf_add(b, "\":", 2);
+    }
+    u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+    e = tmp + sizeof(tmp);
+    q = e;
+    do {
+        *--q = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        *--q = '-';
+    }
+    ddt_buf_add(b, q, (size_t) (e - q));
 }
 
 int
@@ -43,20 +71,20 @@ ddt_session_save(const ddt_session_t *s, ddt_buf_t *out)
     ddt_w_str(out, "checksum", s->checksum);
     ddt_w_str(out, "locale", ddt_locale_name(s->locale));
     ddt_w_str(out, "status", ddt_status_name(s->status));
-    ddt_buf_printf(out, ",\"version\":%llu,\"createdMs\":%lld,"
-                   "\"updatedMs\":%lld",
-                   (unsigned long long) s->version,
-                   (long long) s->created_ms, (long long) s->updated_ms);
+    ddt_w_int(out, "version", (int64_t) s->version);
+    ddt_w_int(out, "createdMs", s->created_ms);
+    ddt_w_int(out, "updatedMs", s->updated_ms);
 
     ddt_buf_adds(out, ",\"pc\":{\"node\":");
     if (s->node == DDT_NONE) {
         ddt_buf_adds(out, "null");
     } else {
-        ddt_buf_printf(out, "%u", s->node);
+        ddt_w_int(out, NULL, s->node);
     }
-    ddt_buf_printf(out, ",\"task\":%u,\"wait\":\"%s\"}", s->task,
-                   s->wait <= DDT_WAIT_ENGINE ? ddt_wait_names[s->wait]
-                                              : "none");
+    ddt_w_int(out, "task", s->task);
+    ddt_w_str(out, "wait", s->wait <= DDT_WAIT_ENGINE
+                           ? ddt_wait_names[s->wait] : "none");
+    ddt_buf_addc(out, '}');
 
     ddt_buf_adds(out, ",\"memory\":");
     ddt_json_write(out, s->memory);
