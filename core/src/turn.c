@@ -671,6 +671,10 @@ ddt_turn_check(const ddt_project_t *p, ddt_session_t *s, ddt_err_t *err)
                     s->checksum, s->project);
         return DDT_ERROR;
     }
+    if (s->wait == DDT_WAIT_BACKEND || s->wait == DDT_WAIT_ENGINE) {
+        ddt_err_set(err, 409, "conflict", "a turn is already in progress");
+        return DDT_ERROR;
+    }
     if (s->status != DDT_STATUS_WAITING) {
         ddt_err_set(err, 410, "session_closed", "the session is %s",
                     ddt_status_name(s->status));

@@ -262,6 +262,18 @@ static const char *P_FAIL =
 " \"edges\":[]},"
 " \"ddts\":{}}";
 
+static const char *P_RING =
+"{\"format\":\"ddt-project/1\",\"name\":\"ringtest\",\"version\":\"t1\","
+" \"locale\":\"en-US\",\"variables\":{},"
+" \"flow\":{\"start\":\"a\",\"nodes\":["
+"  {\"id\":\"a\",\"tasks\":[{\"type\":\"GetData\",\"ddt\":\"q\"}]}],"
+" \"edges\":[]},"
+" \"ddts\":{\"q\":{\"data\":[{\"id\":\"who\",\"kind\":\"text\","
+"   \"extract\":[{\"type\":\"ner\",\"service\":\"people\",\"timeoutMs\":700},"
+"                {\"type\":\"parser\"}],"
+"   \"steps\":{\"start\":[\"Who is calling?\"]},"
+"   \"limits\":{\"noInput\":1000}}]}}}";
+
 /* ---- tests ------------------------------------------------------------ */
 
 static void
@@ -863,6 +875,127 @@ test_session_options(void)
     proj_free(&pj);
 }
 
+/* the ring keeps the last 16 turnIds; older ones are new turns again */
+static void
+test_replay_ring(void)
+{
+    proj_t               pj;
+    ddt_session_t       *s;
+    ddt_turn_result_t    r;
+    ddt_err_t            err;
+    char                 body[128];
+    int                  i;
+
+    if (compile(&pj, P_RING) != 0) {
+        return;
+    }
+    s = create(&pj, NULL, NULL, &r);
+    if (s == NULL) {
+        proj_free(&pj);
+        return;
+    }
+
+    for (i = 0; i < 20; i++) {
+        snprintf(body, sizeof(body),
+                 "{\"event\":\"noInput\",\"turnId\":\"r%d\"}", i);
+        CHECK_INT(turn(&pj, s, body, &r, &err), 200);
+    }
+    CHECK_INT(ddt_session_version(s), 21);
+
+    /* r4..r19 are the last 16: replayed, nothing advances */
+    CHECK_INT(turn(&pj, s, "{\"event\":\"noInput\",\"turnId\":\"r4\"}",
+                   &r, &err), 200);
+    CHECK_INT(ddt_session_version(s), 21);
+    CHECK(strstr(r.response.data, "\"version\":6,") != NULL);
+
+    /* r3 fell out: it runs as a new turn */
+    CHECK_INT(turn(&pj, s, "{\"event\":\"noInput\",\"turnId\":\"r3\"}",
+                   &r, &err), 200);
+    CHECK_INT(ddt_session_version(s), 22);
+
+    ddt_turn_result_free(&r);
+    ddt_session_free(s);
+    proj_free(&pj);
+}
+
+/* an ner layer is an effect the host performs; a failed one counts as no
+ * value and the next layer runs; the turn is one version */
+static void
+test_engine_effect(void)
+{
+    proj_t               pj;
+    ddt_session_t       *s;
+    ddt_turn_result_t    r;
+    ddt_err_t            err;
+    ddt_effect_result_t  er;
+    ddt_json_t          *j;
+
+    if (compile(&pj, P_RING) != 0) {
+        return;
+    }
+    s = create(&pj, NULL, NULL, &r);
+    if (s == NULL) {
+        proj_free(&pj);
+        return;
+    }
+
+    CHECK_INT(turn(&pj, s, "{\"text\":\"Anna Neri\"}", &r, &err), 200);
+    CHECK(r.need_effect);
+    CHECK_INT(r.effect.purpose, DDT_EFFECT_FOR_NER);
+    CHECK_STR(r.effect.url, "people");
+    CHECK_INT(ddt_session_version(s), 1);
+
+    /* another turn while the effect is out is refused */
+    CHECK_INT(turn(&pj, s, "{\"text\":\"x\"}", &r, &err), 409);
+    CHECK_STR(err.code, "conflict");
+
+    memset(&er, 0, sizeof(er));
+    er.status = 0;
+    er.error = "timeout";
+    CHECK_INT(ddt_turn_resume(pj.p, s, &er, &r, &err), DDT_OK);
+    CHECK(!r.need_effect);
+    j = parse_resp(&r);
+    CHECK_INT(jn(j, "version"), 2);
+    CHECK_STR(js(j, "status"), "ended");
+    CHECK_STR(js(j, "actions.0.type"), "endCall");
+    j = get(s);
+    CHECK_STR(js(j, "memory.q.who"), "Anna Neri");
+    CHECK_STR(js(j, "memory.q.$meta.who.layer"), "parser");
+
+    ddt_turn_result_free(&r);
+    ddt_session_free(s);
+    proj_free(&pj);
+}
+
+/* a session is pinned to the load it started on */
+static void
+test_pinned_project(void)
+{
+    proj_t               a, b;
+    ddt_session_t       *s;
+    ddt_turn_result_t    r;
+    ddt_err_t            err;
+
+    if (compile(&a, P_MAIN) != 0) {
+        return;
+    }
+    if (compile(&b, P_RING) != 0) {
+        proj_free(&a);
+        return;
+    }
+    s = create(&a, NULL, NULL, &r);
+    if (s != NULL) {
+        CHECK_STR(ddt_session_checksum(s), a.p->checksum_hex);
+        CHECK_INT(turn(&b, s, "{\"text\":\"40\"}", &r, &err), 410);
+        CHECK_STR(err.code, "project_version_gone");
+        CHECK_INT(ddt_session_version(s), 1);
+        ddt_session_free(s);
+    }
+    ddt_turn_result_free(&r);
+    proj_free(&a);
+    proj_free(&b);
+}
+
 int
 main(void)
 {
@@ -878,6 +1011,9 @@ main(void)
     test_replay();
     test_reload_equivalence();
     test_session_options();
+    test_replay_ring();
+    test_engine_effect();
+    test_pinned_project();
 
     ddt_arena_free(&A);
     return T_DONE();
