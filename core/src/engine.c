@@ -667,7 +667,7 @@ eng_turn_confirming(ddt_engine_ctx_t *c, const ddt_input_t *in)
     size_t              len, ws = 0, we = 0, slen;
     ddt_json_t         *v;
     ddt_match_t         m;
-    int                 yn, rc;
+    int                 yn, rc, mk;
 
     main = c->st->active;
     it = eng_item(c, main);
@@ -744,6 +744,16 @@ eng_turn_confirming(ddt_engine_ctx_t *c, const ddt_input_t *in)
         /* SPEC 9.8: a text node takes any other reply as a correction */
         if (yn == 1) {
             return eng_confirmed(c, main);
+        }
+        /* the node's layers first ("no, sono Mario Bianchi" through a
+         * regex), else the whole reply */
+        rc = eng_run_layers(c, main, src, slen, 1, 0, f->act, &f->n_act,
+                            &ws, &we, &mk);
+        if (rc == 2) {
+            return DDT_ENGINE_EFFECT;
+        }
+        if (rc == 1 && f->n_act > 0) {
+            return eng_correction(c, main, f->act, f->n_act);
         }
         if (!eng_parse_item(c, main, src, slen, &m)) {
             return eng_noevent_confirm(c, main, DDT_EV_NOMATCH);

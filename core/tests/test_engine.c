@@ -525,6 +525,20 @@ static const char *P_NER_MI =
 "  {'id':'qty','kind':'integer','steps':{'start':['Quanti?']}},"
 "  {'id':'day','kind':'date','steps':{'start':['Quando?']}}]}}}";
 
+/* A text node with a regex layer, confirmed. */
+static const char *P_NAME =
+"{'format':'ddt-project/1','name':'name','version':'1','locale':'it-IT',"
+" 'flow':{'start':'ask','nodes':["
+"  {'id':'ask','tasks':[{'type':'GetData','ddt':'p'}]}],"
+"  'edges':[]},"
+" 'ddts':{'p':{'data':["
+"  {'id':'name','kind':'text','confirm':'always','minLength':3,"
+"   'extract':[{'type':'regex',"
+"     'pattern':'(?:sono|mi chiamo)\\\\s+(?<value>\\\\p{L}+\\\\s+\\\\p{L}+)'},"
+"     {'type':'parser'}],"
+"   'steps':{'start':['Nome?'],'invalid':['Troppo corto.'],"
+"            'confirmation':['{p.name}, giusto?']}}]}}}";
+
 /* ---- tests: counters, escalation, exhaustion -------------------------- */
 
 static void
@@ -934,6 +948,35 @@ test_confirm_text_node(void)
     MSG(0, "Quando e nato?", "start", 1);
     CHECK_STR(mem_s("customer.name"), "Luigi Verdi");
     /* no mixed initiative: the date was not taken from the name turn */
+}
+
+static void
+test_confirm_text_regex(void)
+{
+    if (load(P_NAME) || start(NULL, NULL)) {
+        return;
+    }
+    say("Io");                           /* minLength 3 */
+    MSG(0, "Troppo corto.", "invalid", 1);
+    say("buongiorno, mi chiamo Mario Rossi");
+    MSG(0, "Mario Rossi, giusto?", "confirmation", 1);
+    CHECK_STR(mem_s("p.$meta.name.layer"), "regex");
+    /* a correction that fails a built-in limit: invalid, asked again */
+    say("no, Al");
+    MSG(0, "Troppo corto.", "invalid", 2);
+    CHECK(mem_absent("p.name"));
+    CHECK_STR(rs("expecting.kind"), "text");
+    say("sono Anna Neri");
+    MSG(0, "Anna Neri, giusto?", "confirmation", 1);
+    /* the correction goes through the node's layers too */
+    say("no, sono Mario Bianchi");
+    MSG(0, "Mario Bianchi, giusto?", "confirmation", 1);
+    /* no regex match: the parser takes the whole reply; a third
+     * correction is past the notConfirmed limit (2) */
+    say("Luigi Verdi");
+    CHECK_STR(mem_s("p.$status"), "exhausted");
+    CHECK_STR(mem_s("p.$failed"), "name");
+    CHECK(mem_absent("p.name"));
 }
 
 /* ---- tests: mixed initiative ------------------------------------------ */
@@ -1400,6 +1443,7 @@ main(void)
     test_confirm_correction_invalid();
     test_confirm_plain_no();
     test_confirm_text_node();
+    test_confirm_text_regex();
     test_mixed_initiative();
     test_mixed_bare_number();
     test_text_node_without_regex();
