@@ -55,7 +55,11 @@ typedef enum {
     DDT_ENGINE_ERROR                   /* bad input (ctx->err): nothing changed */
 } ddt_engine_rc_t;
 
-/* Everything the engine touches during one call. */
+/*
+ * Everything the engine touches during one call.  `arena` must own `memory`
+ * and the state's `items` (the session arena): values written to memory and
+ * the items array allocated by ddt_engine_enter live there.
+ */
 typedef struct {
     const ddt_project_t  *p;
     ddt_arena_t          *arena;       /* turn arena: values, messages */
@@ -69,7 +73,7 @@ typedef struct {
     ddt_buf_t             effect_body; /* owned by the caller, reset by the engine */
     /* additions: */
     ddt_err_t             err;         /* DDT_ENGINE_ERROR: e.g. unknown `values` key */
-    void                (*log)(void *log_data, const char *msg);  /* or NULL */
+    void                (*log)(void *log_data, const char *msg);  /* NULL: stderr */
     void                 *log_data;
 } ddt_engine_ctx_t;
 

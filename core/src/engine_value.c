@@ -581,13 +581,15 @@ eng_log(ddt_engine_ctx_t *c, const char *fmt, ...)
     char     msg[256];
     va_list  ap;
 
-    if (c->log == NULL) {
-        return;
-    }
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    c->log(c->log_data, msg);
+    if (c->log != NULL) {
+        c->log(c->log_data, msg);
+    } else {
+        /* nginx sends a worker's stderr to its error log */
+        fprintf(stderr, "%s\n", msg);
+    }
 }
 
 static void
