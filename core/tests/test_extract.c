@@ -382,6 +382,9 @@ test_odd_inputs(void)
         "IT60", "IT", "1º", "º", "'", "'88", "-", "--5",
         "9999999999999999999999999999999999999999999999999",
         "millemillemillemillemillemillemillemillemillemille",
+        "123456789012345678901234567890123456789 milioni",
+        "1234567890123456789012345678901234567890 billion dollars",
+        "999999999999999999999999,5 mila euro", "1.000.000.000.000.000.000",
         "\xf0\x9f\x98\x80 \xf0\x9f\x98\x80", "a\xcc\x80\xcc\x80\xcc\x80",
         NULL
     };

@@ -115,7 +115,7 @@ cents_after(const ex_ctx_t *c, size_t k, double *v)
     if (ex_is(c, k, "e") || ex_is(c, k, "and")) {
         s = k + 1;
     }
-    if (*v != (double) (long long) *v || !amount_number(c, s, &n) || n.frac
+    if (!ex_integral(*v) || !amount_number(c, s, &n) || n.frac
         || n.v < 1 || n.v > 99 || n.end - s > 3)
     {
         return k;

@@ -135,7 +135,13 @@ email_local_start(const ex_ctx_t *c, size_t a)
     /* Back over glued atoms, then over separators with atoms before. */
     s = a - 1;
     for ( ;; ) {
-        while (s > 0 && ex_adj(c, s) && ascii_alnum_tok(c, s - 1)) {
+        /* a local part is at most 64 characters: bound the walk */
+        if (a - s > 128) {
+            return a;
+        }
+        while (s > 0 && ex_adj(c, s) && ascii_alnum_tok(c, s - 1)
+               && a - s <= 128)
+        {
             s--;
         }
         moved = 0;

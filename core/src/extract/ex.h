@@ -38,6 +38,8 @@ typedef struct {
     ex_tok_t                *t;
     size_t                   n;
     ddt_arena_t             *a;
+    struct ex_num_s         *wcache;   /* ex_word_number per token, or NULL */
+    uint8_t                 *wstate;   /* 0 unknown, 1 number, 2 none */
 } ex_ctx_t;
 
 /* A candidate: tokens [i, j) and the value. */
@@ -48,7 +50,7 @@ typedef struct {
 } ex_cand_t;
 
 /* A number read from tokens. */
-typedef struct {
+typedef struct ex_num_s {
     double   v;
     size_t   end;            /* token after the number */
     int      frac;           /* had a decimal part */
@@ -79,6 +81,7 @@ void ex_span(const ex_ctx_t *c, size_t i, size_t j, size_t *start,
     size_t *end);
 
 /* Numbers (num.c). */
+int  ex_integral(double v);       /* finite, no fraction (no cast UB) */
 int  ex_number(const ex_ctx_t *c, size_t i, int allow_frac, ex_num_t *out);
 int  ex_digits_number(const ex_ctx_t *c, size_t i, int allow_frac,
     ex_num_t *out);

@@ -449,6 +449,12 @@ ddt_parse(ddt_kind_t kind, const ddt_parse_opts_t *o, const char *text,
         return 0;
     }
 
+    c.wcache = ddt_arena_alloc(a, (c.n + 1) * sizeof(ex_num_t));
+    c.wstate = ddt_arena_alloc(a, c.n + 1);
+    if (c.wcache == NULL || c.wstate == NULL) {
+        return 0;
+    }
+
     memset(&cand, 0, sizeof(cand));
 
     switch (kind) {

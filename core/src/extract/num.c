@@ -5,6 +5,7 @@
  * decimals said as "virgola" / "point", month names, and the number and
  * integer kinds.  Everything works on tokens of the folded text (fold.c).
  */
+#include <math.h>
 #include <string.h>
 
 #include "ex.h"
@@ -244,55 +245,43 @@ it_below1000(const char *s, size_t len, size_t pos, long *v)
     int     hv, uv, k, tv;
     long    bv;
 
-    best = 0;
-    bv = 0;
+    best = it_below100(s, len, pos, &tv);
+    bv = tv;
 
-    /* k = 0: no hundreds; k = 1: "cento"; k = 2..9: "<unit>cento". */
-    for (k = 0; k <= 9; k++) {
+    /* hundreds: "cento" (k = 0) or "<unit>cento" (k = 1) */
+    for (k = 0; k < 2; k++) {
         hl = 0;
-        hv = 0;
+        hv = 1;
         if (k == 1) {
-            hv = 1;
-        } else if (k >= 2) {
-            l = it_unit(s, len, pos, &uv, 0);
-            if (l == 0 || uv != k) {
-                continue;
+            hl = it_unit(s, len, pos, &uv, 0);
+            if (hl == 0 || uv < 2) {
+                break;
             }
-            hl = l;
-            hv = k;
+            hv = uv;
         }
 
-        if (k >= 1) {
-            l = pfx(s, len, pos + hl, "cento");
-            if (l) {
-                if (hl + l > best) {
-                    best = hl + l;
-                    bv = hv * 100L;
-                }
-                r = it_below100(s, len, pos + hl + l, &tv);
-                if (r && hl + l + r > best) {
-                    best = hl + l + r;
-                    bv = hv * 100L + tv;
-                }
+        l = pfx(s, len, pos + hl, "cento");
+        if (l) {
+            if (hl + l > best) {
+                best = hl + l;
+                bv = hv * 100L;
             }
-            /* "cent" before a vowel: centotto, centottanta, centuno. */
-            l = pfx(s, len, pos + hl, "cent");
-            if (l && pos + hl + l < len
-                && (s[pos + hl + l] == 'o' || s[pos + hl + l] == 'u'))
-            {
-                r = it_below100(s, len, pos + hl + l, &tv);
-                if (r && hl + l + r > best) {
-                    best = hl + l + r;
-                    bv = hv * 100L + tv;
-                }
+            r = it_below100(s, len, pos + hl + l, &tv);
+            if (r && hl + l + r > best) {
+                best = hl + l + r;
+                bv = hv * 100L + tv;
             }
-            continue;
         }
-
-        r = it_below100(s, len, pos, &tv);
-        if (r > best) {
-            best = r;
-            bv = tv;
+        /* "cent" before a vowel: centotto, centottanta, centuno. */
+        l = pfx(s, len, pos + hl, "cent");
+        if (l && pos + hl + l < len
+            && (s[pos + hl + l] == 'o' || s[pos + hl + l] == 'u'))
+        {
+            r = it_below100(s, len, pos + hl + l, &tv);
+            if (r && hl + l + r > best) {
+                best = hl + l + r;
+                bv = hv * 100L + tv;
+            }
         }
     }
 
@@ -395,6 +384,14 @@ is_ascii_word(const ex_ctx_t *c, size_t i)
 }
 
 static int
+it_scale_word(const ex_ctx_t *c, size_t j)
+{
+    return ex_is(c, j, "mila") || ex_is(c, j, "milioni")
+           || ex_is(c, j, "milione") || ex_is(c, j, "miliardi")
+           || ex_is(c, j, "miliardo");
+}
+
+static int
 it_word_number(const ex_ctx_t *c, size_t i, ex_num_t *out)
 {
     char    buf[IT_MAX_JOINED + 1];
@@ -413,6 +410,16 @@ it_word_number(const ex_ctx_t *c, size_t i, ex_num_t *out)
         if (bl + l > IT_MAX_JOINED) {
             break;
         }
+        /*
+         * Every word of a number said in several words is a number on its
+         * own ("mille" "novecento"), a scale ("milioni", "mila") or the
+         * "un" of "un milione"; this keeps ordinary words cheap.
+         */
+        if (!(ex_it_compound(ex_ts(c, j), l, &v) || it_scale_word(c, j)
+              || (j == i && (ex_is(c, j, "un") || ex_is(c, j, "una")))))
+        {
+            break;
+        }
         memcpy(buf + bl, ex_ts(c, j), l);
         bl += l;
         buf[bl] = '\0';
@@ -424,6 +431,9 @@ it_word_number(const ex_ctx_t *c, size_t i, ex_num_t *out)
         if (ex_it_compound(buf, bl, &v)) {
             best = v;
             best_end = j + 1;
+        } else if (j > i) {
+            /* the parts come in a fixed order: no longer join can parse */
+            break;
         }
     }
 
@@ -580,10 +590,30 @@ en_word_number(const ex_ctx_t *c, size_t i, ex_num_t *out)
 int
 ex_word_number(const ex_ctx_t *c, size_t i, ex_num_t *out)
 {
-    if (c->loc == DDT_LOCALE_EN) {
-        return en_word_number(c, i, out);
+    int  r;
+
+    /* Parsers ask the same token many times: remember the answer. */
+    if (c->wstate != NULL && i < c->n && c->wstate[i] != 0) {
+        if (c->wstate[i] == 1) {
+            *out = c->wcache[i];
+            return 1;
+        }
+        return 0;
     }
-    return it_word_number(c, i, out);
+
+    if (c->loc == DDT_LOCALE_EN) {
+        r = en_word_number(c, i, out);
+    } else {
+        r = it_word_number(c, i, out);
+    }
+
+    if (c->wstate != NULL && i < c->n) {
+        c->wstate[i] = r ? 1 : 2;
+        if (r) {
+            c->wcache[i] = *out;
+        }
+    }
+    return r;
 }
 
 /* ---- digits ---------------------------------------------------------- */
@@ -683,6 +713,12 @@ ex_digits_number(const ex_ctx_t *c, size_t i, int allow_frac, ex_num_t *out)
 
 /* ---- numbers with decimals ------------------------------------------- */
 
+int
+ex_integral(double v)
+{
+    return isfinite(v) && floor(v) == v;
+}
+
 /* A scale word after digits: its value, or 0. */
 static double
 digits_scale(const ex_ctx_t *c, size_t k)
@@ -748,7 +784,7 @@ ex_number(const ex_ctx_t *c, size_t i, int allow_frac, ex_num_t *out)
         if (sc > 0) {
             out->v *= sc;
             out->end++;
-            out->frac = out->v != (double) (long long) out->v;
+            out->frac = !ex_integral(out->v);
             out->ndigits = 0;
             return 1;
         }
@@ -812,14 +848,14 @@ ex_number(const ex_ctx_t *c, size_t i, int allow_frac, ex_num_t *out)
             && ex_is(c, k + 2, "half") && (fv = half_of(c, k, out->v)) > 0)
         {
             out->v += fv;
-            out->frac = out->v != (double) (long long) out->v;
+            out->frac = !ex_integral(out->v);
             out->end = k + 3;
         }
     } else if (ex_is(c, k, "e") && ex_is(c, k + 1, "mezzo")
                && (fv = half_of(c, k, out->v)) > 0)
     {
         out->v += fv;
-        out->frac = out->v != (double) (long long) out->v;
+        out->frac = !ex_integral(out->v);
         out->end = k + 2;
     }
 
@@ -891,7 +927,7 @@ ex_parse_number(ex_ctx_t *c, int integer, ex_cand_t *out)
         }
 
         if (integer) {
-            if (num.frac || num.v != (double) (long long) num.v
+            if (num.frac || !ex_integral(num.v)
                 || num.v > 9007199254740992.0 || num.v < -9007199254740992.0)
             {
                 return 0;
