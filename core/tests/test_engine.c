@@ -539,6 +539,17 @@ static const char *P_NAME =
 "   'steps':{'start':['Nome?'],'invalid':['Troppo corto.'],"
 "            'confirmation':['{p.name}, giusto?']}}]}}}";
 
+/* A regex that backtracks without end on a long run of a's. */
+static const char *P_REDOS =
+"{'format':'ddt-project/1','name':'redos','version':'1','locale':'it-IT',"
+" 'flow':{'start':'ask','nodes':["
+"  {'id':'ask','tasks':[{'type':'GetData','ddt':'r'}]}],"
+"  'edges':[]},"
+" 'ddts':{'r':{'data':["
+"  {'id':'code','kind':'text',"
+"   'extract':[{'type':'regex','pattern':'^(?<value>(a|aa)+)+b'}],"
+"   'steps':{'start':['Codice?'],'noMatch':['Codice, prego?']}}]}}}";
+
 /* ---- tests: counters, escalation, exhaustion -------------------------- */
 
 static void
@@ -1420,6 +1431,24 @@ test_ner_mixed(void)
     MSG(0, "Quanti?", "start", 1);
 }
 
+static void
+test_regex_limits(void)
+{
+    char  buf[256];
+
+    if (load(P_REDOS) || start(NULL, NULL)) {
+        return;
+    }
+    /* a match that hits the PCRE2 limits yields no value: a noMatch */
+    memset(buf, 'a', 200);
+    buf[200] = 'c';
+    buf[201] = '\0';
+    say(buf);
+    MSG(0, "Codice, prego?", "noMatch", 1);
+    say("aab");
+    CHECK_STR(mem_s("r.code"), "aa");
+}
+
 int
 main(void)
 {
@@ -1457,6 +1486,7 @@ main(void)
     test_ner_llm();
     test_ner_nothing();
     test_ner_mixed();
+    test_regex_limits();
     test_composite_regex();
     test_optional_not_confirmed();
     test_calendar_in_one_utterance();
