@@ -194,6 +194,7 @@ ngx_http_ddt_ctx_create(ngx_http_request_t *r)
     cln->handler = ngx_http_ddt_cleanup;
     cln->data = ctx;
 
+    ctx->type = NGX_HTTP_DDT_CTX_API;
     ctx->r = r;
     ctx->mcf = ngx_http_get_module_main_conf(r, ngx_http_ddt_module);
     ctx->lcf = ngx_http_get_module_loc_conf(r, ngx_http_ddt_module);
@@ -214,6 +215,8 @@ ngx_http_ddt_cleanup(void *data)
     ngx_http_ddt_ctx_t  *ctx = data;
 
     ngx_http_ddt_store_op_t  *op;
+
+    ngx_http_ddt_effect_cleanup(ctx);
 
     op = ctx->op;
 

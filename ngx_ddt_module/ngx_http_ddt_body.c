@@ -172,7 +172,9 @@ ngx_http_ddt_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_ddt_module);
 
-    if (ctx == NULL || !ctx->reading_body) {
+    if (ctx == NULL || ctx->type != NGX_HTTP_DDT_CTX_API
+        || !ctx->reading_body)
+    {
         return ngx_http_next_request_body_filter(r, in);
     }
 

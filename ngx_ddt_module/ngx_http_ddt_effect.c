@@ -1,17 +1,22 @@
 
 /*
- * ngx_http_ddt_effect.c: host effects (SPEC 7).  When a turn stops with
- * need_effect (a BackendCall, or an ner/llm extraction layer) the host
- * performs the effect and resumes the turn with its result.
+ * ngx_http_ddt_effect.c: host effects (SPEC 7, 9.7).  When a turn stops
+ * with need_effect, the host performs the effect without blocking the
+ * worker and resumes the turn with its result.
  *
- * The seam: ngx_http_ddt_effect_run() may finish later.  Today it answers
- * every effect at once with {status 0, error "connect"} (what a transport
- * failure looks like to the core: BackendCall follows its onError, an
- * extraction layer yields no value) and logs it at info.  The subrequest
- * transport replaces ngx_http_ddt_effect_perform(): start a subrequest to
- * the configured location, return, and call ngx_http_ddt_effect_resume()
- * from its post-subrequest handler; the caller already copes with `done`
- * running after ngx_http_ddt_effect_run() returned.
+ * BackendCall: a background subrequest to the task's url (a path that an
+ * nginx location serves, e.g. one with proxy_pass), with the task's
+ * method, headers and body.  Its response never reaches the client: a
+ * header and a body filter capture the status and up to 1 MiB of body
+ * into the subrequest's context.  When the subrequest is done its
+ * post-subrequest handler posts the main request, which resumes the turn;
+ * a timer bounds the wait (timeoutMs): on timeout the turn resumes with
+ * {0, "timeout"} and whatever the subrequest does later is ignored.
+ *
+ * ner / llm layers: the host has no service transport yet (the effect's
+ * url is a service name that no directive maps to a location), so they
+ * are answered at once with {0, "connect"} (the layer yields no value) and
+ * logged at info.
  */
 
 #include "ngx_http_ddt_module.h"
@@ -19,7 +24,42 @@
 
 
 /* effects one turn may ask for before the host gives up on it */
-#define NGX_HTTP_DDT_EFFECTS_MAX  64
+#define NGX_HTTP_DDT_EFFECTS_MAX     64
+
+/* SPEC 9.7: a body over 1 MiB is too_large */
+#define NGX_HTTP_DDT_EFFECT_BODY_MAX (1024 * 1024)
+
+
+typedef struct {
+    ngx_uint_t                  type;           /* NGX_HTTP_DDT_CTX_EFFECT */
+    ngx_http_ddt_ctx_t         *ctx;            /* the main request's */
+    ngx_uint_t                  status;
+    u_char                     *body;
+    size_t                      len;
+    size_t                      cap;
+    unsigned                    header_seen:1;
+    unsigned                    too_large:1;
+    unsigned                    done:1;
+    unsigned                    abandoned:1;
+    ngx_int_t                   rc;
+} ngx_http_ddt_effect_sr_t;
+
+
+static void ngx_http_ddt_effect_next(ngx_http_ddt_ctx_t *ctx);
+static void ngx_http_ddt_effect_finish(ngx_http_ddt_ctx_t *ctx,
+    ddt_effect_result_t *er);
+static ngx_int_t ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx);
+static ngx_int_t ngx_http_ddt_effect_sr_done(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+static void ngx_http_ddt_effect_wake(ngx_http_request_t *r);
+static void ngx_http_ddt_effect_timeout(ngx_event_t *ev);
+static ngx_int_t ngx_http_ddt_effect_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_ddt_effect_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
 static const char *ngx_http_ddt_effect_purpose[] = {
@@ -27,26 +67,16 @@ static const char *ngx_http_ddt_effect_purpose[] = {
 };
 
 
-static void
-ngx_http_ddt_effect_perform(ngx_http_ddt_ctx_t *ctx, ddt_effect_result_t *er)
+ngx_int_t
+ngx_http_ddt_effect_filter_init(ngx_conf_t *cf)
 {
-    const ddt_effect_t  *e;
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_ddt_effect_header_filter;
 
-    e = &ctx->result.effect;
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_ddt_effect_body_filter;
 
-    ngx_log_error(NGX_LOG_INFO, ctx->r->connection->log, 0,
-                  "ddt: effect %s %s \"%s\" not performed (no effect "
-                  "transport configured): resumed with error \"connect\"",
-                  e->purpose <= DDT_EFFECT_FOR_LLM
-                  ? ngx_http_ddt_effect_purpose[e->purpose] : "?",
-                  e->method ? e->method : "-", e->url ? e->url : "-");
-
-    ngx_http_ddt_metrics_add(ctx->mcf, &ctx->mcf->sh->counters.effects, 1);
-
-    er->status = 0;
-    er->error = "connect";
-    er->body = NULL;
-    er->body_len = 0;
+    return NGX_OK;
 }
 
 
@@ -54,35 +84,588 @@ void
 ngx_http_ddt_effect_run(ngx_http_ddt_ctx_t *ctx,
     ngx_http_ddt_effect_done_pt done)
 {
+    ctx->effect_done = done;
+    ngx_http_ddt_effect_next(ctx);
+}
+
+
+/* Perform effects until the turn is done or one has to wait. */
+
+static void
+ngx_http_ddt_effect_next(ngx_http_ddt_ctx_t *ctx)
+{
     ddt_err_t            err;
-    ngx_uint_t           n;
+    const ddt_effect_t  *e;
     ddt_effect_result_t  er;
 
-    for (n = 0; ctx->result.need_effect; n++) {
+    if (!ctx->result.need_effect) {
+        ctx->effect_done(ctx, NGX_OK, NULL);
+        return;
+    }
 
-        if (n == NGX_HTTP_DDT_EFFECTS_MAX) {
-            ngx_memzero(&err, sizeof(ddt_err_t));
-            err.http = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            err.code = "internal";
-            ngx_cpystrn((u_char *) err.message,
-                        (u_char *) "too many effects in one turn",
-                        sizeof(err.message));
-            done(ctx, NGX_ERROR, &err);
+    if (++ctx->effects > NGX_HTTP_DDT_EFFECTS_MAX) {
+        ngx_memzero(&err, sizeof(ddt_err_t));
+        err.http = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        err.code = "internal";
+        ngx_cpystrn((u_char *) err.message,
+                    (u_char *) "too many effects in one turn",
+                    sizeof(err.message));
+        ctx->effect_done(ctx, NGX_ERROR, &err);
+        return;
+    }
+
+    e = &ctx->result.effect;
+
+    ngx_http_ddt_metrics_add(ctx->mcf, &ctx->mcf->sh->counters.effects, 1);
+
+    if (e->purpose == DDT_EFFECT_FOR_BACKEND) {
+        if (ngx_http_ddt_effect_subrequest(ctx) == NGX_AGAIN) {
             return;
         }
 
-        ngx_http_ddt_effect_perform(ctx, &er);
+        /* could not be started: a transport failure */
 
-        ngx_memzero(&err, sizeof(ddt_err_t));
+    } else {
+        ngx_log_error(NGX_LOG_INFO, ctx->r->connection->log, 0,
+                      "ddt: %s service \"%s\" not called (no service "
+                      "transport configured): the layer yields no value",
+                      e->purpose <= DDT_EFFECT_FOR_LLM
+                      ? ngx_http_ddt_effect_purpose[e->purpose] : "?",
+                      e->url ? e->url : "-");
+    }
 
-        if (ddt_turn_resume(ctx->project, ctx->session, &er, &ctx->result,
-                            &err)
-            != DDT_OK)
-        {
-            done(ctx, NGX_ERROR, &err);
-            return;
+    ngx_memzero(&er, sizeof(ddt_effect_result_t));
+    er.status = 0;
+    er.error = "connect";
+
+    ngx_http_ddt_effect_finish(ctx, &er);
+}
+
+
+static void
+ngx_http_ddt_effect_finish(ngx_http_ddt_ctx_t *ctx, ddt_effect_result_t *er)
+{
+    ddt_err_t  err;
+
+    ngx_memzero(&err, sizeof(ddt_err_t));
+
+    if (ddt_turn_resume(ctx->project, ctx->session, er, &ctx->result, &err)
+        != DDT_OK)
+    {
+        ctx->effect_done(ctx, NGX_ERROR, &err);
+        return;
+    }
+
+    ngx_http_ddt_effect_next(ctx);
+}
+
+
+static ngx_uint_t
+ngx_http_ddt_effect_method(const char *m, ngx_str_t *name)
+{
+    static struct {
+        const char  *name;
+        ngx_uint_t   method;
+    } methods[] = {
+        { "GET", NGX_HTTP_GET },
+        { "POST", NGX_HTTP_POST },
+        { "PUT", NGX_HTTP_PUT },
+        { "DELETE", NGX_HTTP_DELETE },
+        { "PATCH", NGX_HTTP_PATCH },
+        { "HEAD", NGX_HTTP_HEAD },
+        { "OPTIONS", NGX_HTTP_OPTIONS },
+        { NULL, 0 }
+    };
+
+    ngx_uint_t  i;
+
+    if (m == NULL) {
+        m = "GET";
+    }
+
+    for (i = 0; methods[i].name; i++) {
+        if (ngx_strcmp(methods[i].name, m) == 0) {
+            name->data = (u_char *) methods[i].name;
+            name->len = ngx_strlen(methods[i].name);
+            return methods[i].method;
         }
     }
 
-    done(ctx, NGX_OK, NULL);
+    return 0;
+}
+
+
+/* The subrequest's headers: the task's headers, plus the body's type. */
+
+static ngx_int_t
+ngx_http_ddt_effect_headers(ngx_http_ddt_ctx_t *ctx, ngx_http_request_t *sr,
+    const ddt_effect_t *e)
+{
+    size_t            i;
+    ddt_jerr_t        jerr;
+    ddt_json_t       *h;
+    ngx_table_elt_t  *elt;
+
+    if (ngx_list_init(&sr->headers_in.headers, sr->pool, 4,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sr->headers_in.content_type = NULL;
+    sr->headers_in.content_length = NULL;
+    sr->headers_in.transfer_encoding = NULL;
+    sr->headers_in.chunked = 0;
+    sr->headers_in.content_length_n = e->body ? (off_t) e->body_len : -1;
+
+    if (e->body) {
+        elt = ngx_list_push(&sr->headers_in.headers);
+        if (elt == NULL) {
+            return NGX_ERROR;
+        }
+
+        elt->hash = 1;
+        ngx_str_set(&elt->key, "Content-Type");
+        ngx_str_set(&elt->value, "application/json");
+        elt->lowcase_key = (u_char *) "content-type";
+        sr->headers_in.content_type = elt;
+    }
+
+    if (e->headers_json == NULL) {
+        return NGX_OK;
+    }
+
+    if (!ctx->arena_used) {
+        ddt_arena_init(&ctx->arena, 0);
+        ctx->arena_used = 1;
+    }
+
+    h = ddt_json_parse(&ctx->arena, e->headers_json,
+                       ngx_strlen(e->headers_json), NULL, &jerr);
+    if (h == NULL || h->type != DDT_J_OBJ) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < h->u.obj.len; i++) {
+        if (h->u.obj.m[i].val->type != DDT_J_STR) {
+            continue;
+        }
+
+        elt = ngx_list_push(&sr->headers_in.headers);
+        if (elt == NULL) {
+            return NGX_ERROR;
+        }
+
+        elt->hash = 1;
+        elt->key.data = (u_char *) h->u.obj.m[i].key;
+        elt->key.len = h->u.obj.m[i].klen;
+        elt->value.data = (u_char *) h->u.obj.m[i].val->u.str.s;
+        elt->value.len = h->u.obj.m[i].val->u.str.len;
+
+        elt->lowcase_key = ngx_pnalloc(sr->pool, elt->key.len);
+        if (elt->lowcase_key == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_strlow(elt->lowcase_key, elt->key.data, elt->key.len);
+    }
+
+    return NGX_OK;
+}
+
+
+/* Start the BackendCall subrequest: NGX_AGAIN, or NGX_ERROR. */
+
+static ngx_int_t
+ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx)
+{
+    u_char                       *q;
+    ngx_str_t                     uri, args, method_name;
+    ngx_buf_t                    *b;
+    ngx_uint_t                    method;
+    ngx_chain_t                  *cl;
+    ngx_http_request_t           *r, *sr;
+    const ddt_effect_t           *e;
+    ngx_http_ddt_effect_sr_t     *s;
+    ngx_http_post_subrequest_t   *ps;
+
+    r = ctx->r;
+    e = &ctx->result.effect;
+
+    if (e->url == NULL || e->url[0] != '/') {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "ddt: BackendCall url \"%s\" is not a local path",
+                      e->url ? e->url : "");
+        return NGX_ERROR;
+    }
+
+    method = ngx_http_ddt_effect_method(e->method, &method_name);
+    if (method == 0) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "ddt: BackendCall method \"%s\" is not supported",
+                      e->method);
+        return NGX_ERROR;
+    }
+
+    uri.len = ngx_strlen(e->url);
+    uri.data = ngx_pnalloc(r->pool, uri.len);
+    if (uri.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(uri.data, e->url, uri.len);
+    ngx_str_null(&args);
+
+    q = ngx_strlchr(uri.data, uri.data + uri.len, '?');
+    if (q) {
+        args.data = q + 1;
+        args.len = uri.data + uri.len - args.data;
+        uri.len = q - uri.data;
+    }
+
+    s = ngx_pcalloc(r->pool, sizeof(ngx_http_ddt_effect_sr_t));
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    if (s == NULL || ps == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->type = NGX_HTTP_DDT_CTX_EFFECT;
+    s->ctx = ctx;
+
+    ps->handler = ngx_http_ddt_effect_sr_done;
+    ps->data = s;
+
+    if (ngx_http_subrequest(r, &uri, &args, &sr, ps,
+                            NGX_HTTP_SUBREQUEST_BACKGROUND)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_set_ctx(sr, s, ngx_http_ddt_module);
+
+    sr->method = method;
+    sr->method_name = method_name;
+    sr->header_only = (method == NGX_HTTP_HEAD);
+
+    if (ngx_http_ddt_effect_headers(ctx, sr, e) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* never the client's body: the task's, or none */
+
+    sr->request_body = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
+    if (sr->request_body == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (e->body && e->body_len) {
+        b = ngx_create_temp_buf(r->pool, e->body_len);
+        cl = ngx_alloc_chain_link(r->pool);
+        if (b == NULL || cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->last = ngx_cpymem(b->pos, e->body, e->body_len);
+        b->last_buf = 1;
+        b->last_in_chain = 1;
+
+        cl->buf = b;
+        cl->next = NULL;
+        sr->request_body->bufs = cl;
+    }
+
+    ctx->effect_sr = s;
+
+    /* the main request waits: nothing may run its phases again */
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    ctx->effect_timer.handler = ngx_http_ddt_effect_timeout;
+    ctx->effect_timer.data = ctx;
+    ctx->effect_timer.log = r->connection->log;
+
+    ngx_add_timer(&ctx->effect_timer,
+                  e->timeout_ms ? (ngx_msec_t) e->timeout_ms : 3000);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "ddt: BackendCall %V %V?%V", &method_name, &uri, &args);
+
+    return NGX_AGAIN;
+}
+
+
+/* The subrequest is done (called for each finalization: keep the first). */
+
+static ngx_int_t
+ngx_http_ddt_effect_sr_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
+{
+    ngx_http_ddt_effect_sr_t  *s = data;
+
+    ngx_http_request_t  *r;
+
+    if (s->done) {
+        return rc;
+    }
+
+    s->done = 1;
+    s->rc = rc;
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE || !s->header_seen) {
+        s->status = (rc >= NGX_HTTP_SPECIAL_RESPONSE) ? (ngx_uint_t) rc : 0;
+    }
+
+    /* an upstream that gave no response header is a transport failure */
+
+    if (sr->upstream && sr->upstream->state
+        && sr->upstream->state->bytes_received == 0)
+    {
+        s->status = 0;
+    }
+
+    if (s->abandoned) {
+        return rc;
+    }
+
+    r = s->ctx->r;
+
+    r->write_event_handler = ngx_http_ddt_effect_wake;
+    ngx_http_post_request(r, NULL);
+
+    return rc;
+}
+
+
+static void
+ngx_http_ddt_effect_wake(ngx_http_request_t *r)
+{
+    ngx_http_ddt_ctx_t        *ctx;
+    ddt_effect_result_t        er;
+    ngx_http_ddt_effect_sr_t  *s;
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ddt_module);
+    if (ctx == NULL || ctx->type != NGX_HTTP_DDT_CTX_API
+        || ctx->effect_sr == NULL)
+    {
+        return;
+    }
+
+    s = ctx->effect_sr;
+    ctx->effect_sr = NULL;
+
+    if (ctx->effect_timer.timer_set) {
+        ngx_del_timer(&ctx->effect_timer);
+    }
+
+    ngx_memzero(&er, sizeof(ddt_effect_result_t));
+
+    er.status = (int) s->status;
+
+    if (s->status == 0) {
+        er.error = (s->rc == NGX_HTTP_GATEWAY_TIME_OUT) ? "timeout"
+                                                        : "connect";
+
+    } else if (s->too_large) {
+        er.error = "too_large";
+    }
+
+    er.body = (const char *) s->body;
+    er.body_len = s->len;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "ddt: BackendCall answered %ui, %uz bytes",
+                   s->status, s->len);
+
+    ngx_http_ddt_effect_finish(ctx, &er);
+}
+
+
+static void
+ngx_http_ddt_effect_timeout(ngx_event_t *ev)
+{
+    ngx_connection_t     *c;
+    ngx_http_ddt_ctx_t   *ctx;
+    ddt_effect_result_t   er;
+
+    ctx = ev->data;
+    c = ctx->r->connection;
+
+    if (ctx->effect_sr == NULL) {
+        return;
+    }
+
+    ((ngx_http_ddt_effect_sr_t *) ctx->effect_sr)->abandoned = 1;
+    ctx->effect_sr = NULL;
+
+    ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                  "ddt: BackendCall timed out after %ui ms",
+                  (ngx_uint_t) ctx->result.effect.timeout_ms);
+
+    ngx_memzero(&er, sizeof(ddt_effect_result_t));
+    er.status = 0;
+    er.error = "timeout";
+
+    ngx_http_ddt_effect_finish(ctx, &er);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+void
+ngx_http_ddt_effect_cleanup(ngx_http_ddt_ctx_t *ctx)
+{
+    if (ctx->effect_timer.timer_set) {
+        ngx_del_timer(&ctx->effect_timer);
+    }
+
+    if (ctx->effect_sr) {
+        ((ngx_http_ddt_effect_sr_t *) ctx->effect_sr)->abandoned = 1;
+        ctx->effect_sr = NULL;
+    }
+}
+
+
+/* ---- capture of the subrequest's response ---------------------------- */
+
+static ngx_http_ddt_effect_sr_t *
+ngx_http_ddt_effect_sr_ctx(ngx_http_request_t *r)
+{
+    ngx_http_ddt_effect_sr_t  *s;
+
+    if (r == r->main) {
+        return NULL;
+    }
+
+    s = ngx_http_get_module_ctx(r, ngx_http_ddt_module);
+
+    if (s == NULL || s->type != NGX_HTTP_DDT_CTX_EFFECT) {
+        return NULL;
+    }
+
+    return s;
+}
+
+
+static ngx_int_t
+ngx_http_ddt_effect_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_ddt_effect_sr_t  *s;
+
+    s = ngx_http_ddt_effect_sr_ctx(r);
+    if (s == NULL) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (s->done) {
+        /* an error page after the subrequest was already answered */
+        r->header_sent = 1;
+        return NGX_OK;
+    }
+
+    s->status = r->headers_out.status;
+    s->header_seen = 1;
+
+    if (r->headers_out.content_length_n > NGX_HTTP_DDT_EFFECT_BODY_MAX) {
+        s->too_large = 1;
+    }
+
+    /* swallowed: the client never sees the subrequest's response */
+    r->header_sent = 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ddt_effect_capture(ngx_http_request_t *r, ngx_http_ddt_effect_sr_t *s,
+    ngx_buf_t *b)
+{
+    off_t    size;
+    size_t   cap;
+    u_char  *p;
+    ssize_t  n;
+
+    if (ngx_buf_in_memory(b)) {
+        size = b->last - b->pos;
+
+    } else if (b->in_file) {
+        size = b->file_last - b->file_pos;
+
+    } else {
+        return NGX_OK;
+    }
+
+    if (size == 0 || s->too_large || s->done) {
+        return NGX_OK;
+    }
+
+    if ((off_t) s->len + size > NGX_HTTP_DDT_EFFECT_BODY_MAX) {
+        s->too_large = 1;
+        return NGX_OK;
+    }
+
+    if (s->len + size > s->cap) {
+        cap = ngx_max(s->cap * 2, s->len + (size_t) size);
+        cap = ngx_max(cap, 1024);
+
+        p = ngx_palloc(r->pool, cap);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (s->len) {
+            ngx_memcpy(p, s->body, s->len);
+        }
+
+        if (s->body) {
+            ngx_pfree(r->pool, s->body);
+        }
+
+        s->body = p;
+        s->cap = cap;
+    }
+
+    if (ngx_buf_in_memory(b)) {
+        ngx_memcpy(s->body + s->len, b->pos, size);
+
+    } else {
+        n = ngx_read_file(b->file, s->body + s->len, size, b->file_pos);
+        if (n != size) {
+            return NGX_ERROR;
+        }
+    }
+
+    s->len += size;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ddt_effect_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_chain_t               *cl;
+    ngx_http_ddt_effect_sr_t  *s;
+
+    s = ngx_http_ddt_effect_sr_ctx(r);
+    if (s == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+
+        if (ngx_http_ddt_effect_capture(r, s, cl->buf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        cl->buf->pos = cl->buf->last;
+
+        if (cl->buf->in_file) {
+            cl->buf->file_pos = cl->buf->file_last;
+        }
+    }
+
+    return NGX_OK;
 }

@@ -228,7 +228,11 @@ ngx_http_ddt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static ngx_int_t
 ngx_http_ddt_postconfiguration(ngx_conf_t *cf)
 {
-    return ngx_http_ddt_body_filter_init(cf);
+    if (ngx_http_ddt_body_filter_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_ddt_effect_filter_init(cf);
 }
 
 

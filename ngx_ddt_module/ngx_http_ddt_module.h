@@ -99,8 +99,19 @@ typedef enum {
 } ngx_http_ddt_err_e;
 
 
+#define NGX_HTTP_DDT_CTX_API      1
+#define NGX_HTTP_DDT_CTX_EFFECT   2
+
+
+typedef struct ngx_http_ddt_ctx_s  ngx_http_ddt_ctx_t;
+
+typedef void (*ngx_http_ddt_effect_done_pt)(ngx_http_ddt_ctx_t *ctx,
+    ngx_int_t rc, ddt_err_t *err);
+
+
 /* Per-request state of an API call; freed by a pool cleanup. */
-typedef struct {
+struct ngx_http_ddt_ctx_s {
+    ngx_uint_t                  type;            /* NGX_HTTP_DDT_CTX_API */
     ngx_http_request_t         *r;
     ngx_http_ddt_main_conf_t   *mcf;
     ngx_http_ddt_loc_conf_t    *lcf;
@@ -136,9 +147,15 @@ typedef struct {
     void                       *op;
     uint64_t                    version_read;
 
+    /* effect in progress (ngx_http_ddt_effect.c) */
+    ngx_http_ddt_effect_done_pt effect_done;
+    ngx_uint_t                  effects;
+    ngx_event_t                 effect_timer;
+    void                       *effect_sr;
+
     /* latency */
     struct timespec             started;
-} ngx_http_ddt_ctx_t;
+};
 
 
 extern ngx_module_t  ngx_http_ddt_module;
@@ -177,11 +194,11 @@ void ngx_http_ddt_rand_bytes(u_char *buf, size_t n);
 ngx_int_t ngx_http_ddt_session_id_generate(ngx_pool_t *pool, ngx_str_t *id);
 ngx_int_t ngx_http_ddt_session_id_valid(u_char *s, size_t len);
 
-/* ngx_http_ddt_effect.c: host effects (the seam for subrequests) */
-typedef void (*ngx_http_ddt_effect_done_pt)(ngx_http_ddt_ctx_t *ctx,
-    ngx_int_t rc, ddt_err_t *err);
+/* ngx_http_ddt_effect.c: host effects (BackendCall subrequests) */
 void ngx_http_ddt_effect_run(ngx_http_ddt_ctx_t *ctx,
     ngx_http_ddt_effect_done_pt done);
+void ngx_http_ddt_effect_cleanup(ngx_http_ddt_ctx_t *ctx);
+ngx_int_t ngx_http_ddt_effect_filter_init(ngx_conf_t *cf);
 
 /* the clock the core sees */
 int64_t ngx_http_ddt_now_ms(ngx_http_ddt_main_conf_t *mcf);
