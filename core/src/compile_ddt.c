@@ -17,8 +17,8 @@ static const ddt_kind_t  date_kinds[3] = { DDT_KIND_INTEGER, DDT_KIND_MONTH,
 static const double      date_min[3] = { 1, 1, 1000 };
 static const double      date_max[3] = { 31, 12, 2999 };
 static const uint32_t    default_limits[DDT_EV_COUNT] = { 3, 3, 2, 3 };
-static const char *const limit_names[DDT_EV_COUNT] = {
-    "noMatch", "noInput", "notConfirmed", "invalid"
+static const char *const limit_names[DDT_EV_COUNT + 1] = {
+    "noMatch", "noInput", "notConfirmed", "invalid", NULL
 };
 
 

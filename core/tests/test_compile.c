@@ -323,6 +323,9 @@ test_errors(void)
     EXPECT("{" HEAD GOOD_FLOW "'ddts':{'c':{'data':[{'id':'name',"
            "'limits':{'noMatch':-1},'steps':{'start':['x']}}]}}}",
            "ddts.c.data[0].limits.noMatch", "integer");
+    EXPECT("{" HEAD GOOD_FLOW "'ddts':{'c':{'data':[{'id':'name',"
+           "'limits':{'noMatch':1,'bogus':2},'steps':{'start':['x']}}]}}}",
+           "ddts.c.data[0].limits.bogus", "unknown field");
     EXPECT("{'format':'ddt-project/2','name':'t'," GOOD_FLOW GOOD_DDTS "}",
            "format", "unsupported");
     /* bad kinds, steps, task types */
