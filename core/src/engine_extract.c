@@ -223,8 +223,8 @@ eng_regex(ddt_engine_ctx_t *c, uint32_t item, const ddt_blayer_t *l,
             if (eng_parse_item(c, item, text + ov[2 * grp],
                                ov[2 * grp + 1] - ov[2 * grp], &m))
             {
-                eng_add_val(c, item, m.value, l->confidence, DDT_LAYER_REGEX,
-                        out, n);
+                eng_add_val(c, item, m.value, l->confidence,
+                            DDT_LAYER_REGEX, out, n);
             }
             got_value = 1;
             continue;
@@ -238,7 +238,8 @@ eng_regex(ddt_engine_ctx_t *c, uint32_t item, const ddt_blayer_t *l,
         if (eng_parse_item(c, sub, text + ov[2 * grp],
                            ov[2 * grp + 1] - ov[2 * grp], &m))
         {
-            eng_add_val(c, sub, m.value, l->confidence, DDT_LAYER_REGEX, out, n);
+            eng_add_val(c, sub, m.value, l->confidence, DDT_LAYER_REGEX,
+                        out, n);
         }
     }
 
@@ -1147,7 +1148,8 @@ eng_extract_values(ddt_engine_ctx_t *c, uint32_t active,
         }
         main = eng_main_of(c, item);
         if (main == amain) {
-            eng_add_val(c, item, norm, conf, DDT_LAYER_VALUES, f->act, &f->n_act);
+            eng_add_val(c, item, norm, conf, DDT_LAYER_VALUES, f->act,
+                        &f->n_act);
         } else {
             eng_add_val(c, item, norm, conf, DDT_LAYER_VALUES, f->mi, &f->n_mi);
         }

@@ -550,6 +550,41 @@ static const char *P_REDOS =
 "   'extract':[{'type':'regex','pattern':'^(?<value>(a|aa)+)+b'}],"
 "   'steps':{'start':['Codice?'],'noMatch':['Codice, prego?']}}]}}}";
 
+/* SPEC section 2's example DDT, as written there. */
+static const char *P_SPEC =
+"{'format':'ddt-project/1','name':'booking','version':'2026-11-24.1',"
+" 'locale':'it-IT','variables':{'brand':'ACME'},"
+" 'flow':{'start':'welcome','nodes':["
+"  {'id':'welcome','tasks':["
+"    {'type':'SayMessage','text':'Benvenuto in {brand}.'},"
+"    {'type':'GetData','ddt':'customer'}]},"
+"  {'id':'adult','tasks':[{'type':'SayMessage','text':'Grazie {customer.name}.'}]},"
+"  {'id':'minor','tasks':[{'type':'TransferToOperator','queue':'minors'}]}],"
+"  'edges':["
+"   {'from':'welcome','to':'minor','condition':'customer.$status == \\'exhausted\\''},"
+"   {'from':'welcome','to':'adult','condition':'customer.birthDate.year <= 2008'},"
+"   {'from':'welcome','to':'minor'}]},"
+" 'ddts':{'customer':{'mixedInitiative':true,'data':["
+"  {'id':'name','kind':'text','label':'nome',"
+"   'steps':{'start':['Come si chiama?']}},"
+"  {'id':'birthDate','kind':'date','label':'data di nascita','confirm':'always',"
+"   'subData':["
+"     {'id':'day','kind':'integer','min':1,'max':31,'steps':{'start':['Che giorno?']}},"
+"     {'id':'month','kind':'month','steps':{'start':['Di che mese?']}},"
+"     {'id':'year','kind':'integer','min':1900,'max':2100,"
+"      'steps':{'start':['Di che anno?']}}],"
+"   'validate':[{'condition':'value <= today()','step':'invalid'}],"
+"   'steps':{"
+"     'start':['Qual è la sua data di nascita?'],"
+"     'noMatch':['Non ho capito. Qual è la sua data di nascita?',"
+"                'Mi dica la data, per esempio 12 marzo 1980.'],"
+"     'noInput':['Non la sento. Qual è la sua data di nascita?'],"
+"     'confirmation':['Ho capito {customer.birthDate}. È corretto?'],"
+"     'notConfirmed':['Va bene, ripetiamo. Qual è la sua data di nascita?'],"
+"     'invalid':['La data non può essere nel futuro. Me la ripete?'],"
+"     'success':[]},"
+"   'limits':{'noMatch':3,'noInput':3,'notConfirmed':2,'invalid':3}}]}}}";
+
 /* ---- tests: counters, escalation, exhaustion -------------------------- */
 
 static void
@@ -988,6 +1023,70 @@ test_confirm_text_regex(void)
     CHECK_STR(mem_s("p.$status"), "exhausted");
     CHECK_STR(mem_s("p.$failed"), "name");
     CHECK(mem_absent("p.name"));
+}
+
+static void
+test_spec_example(void)
+{
+    if (load(P_SPEC) || start(NULL, NULL)) {
+        return;
+    }
+    NMSG(2);
+    CHECK_STR(rs("messages.0.text"), "Benvenuto in ACME.");
+    MSG(1, "Come si chiama?", "start", 1);
+
+    /* name has no regex layer: it takes the whole utterance and consumes
+     * no span, so the date is found too and waits for confirmation */
+    say("Mario Rossi");
+    MSG(0, "Qual è la sua data di nascita?", "start", 1);
+    say("12 marzo 1980");
+    MSG(0, "Ho capito 12 marzo 1980. È corretto?", "confirmation", 1);
+    /* a bare 13 fits only the day */
+    say("13");
+    MSG(0, "Ho capito 13 marzo 1980. È corretto?", "confirmation", 1);
+    CHECK_INT(mem_n("customer.birthDate.day"), 13);
+    say("no, il giorno è 12");
+    MSG(0, "Ho capito 12 marzo 1980. È corretto?", "confirmation", 1);
+    /* the notConfirmed limit (2) is reached by two corrections: a third
+     * one would exhaust; a yes that repeats the day is a yes */
+    say("sì, il 12");
+    NMSG(1);                             /* success is empty */
+    CHECK_STR(rs("messages.0.text"), "Grazie Mario Rossi.");
+    CHECK_STR(mem_s("customer.$status"), "ok");
+    CHECK_STR(rs("status"), "ended");
+}
+
+static void
+test_spec_example_mixed(void)
+{
+    if (load(P_SPEC) || start(NULL, NULL)) {
+        return;
+    }
+    say("sono Mario Rossi, nato il 12 marzo 1980");
+    CHECK_STR(mem_s("customer.name"), "sono Mario Rossi, nato il 12 marzo 1980");
+    NMSG(1);
+    MSG(0, "Ho capito 12 marzo 1980. È corretto?", "confirmation", 1);
+    say("no, il giorno è 13");
+    MSG(0, "Ho capito 13 marzo 1980. È corretto?", "confirmation", 1);
+    say("sì, il 13");
+    CHECK_STR(rs("messages.0.text"), "Grazie sono Mario Rossi, nato il 12 "
+              "marzo 1980.");
+
+    /* exhausted: the flow goes on along its edges (to the operator) */
+    if (load(P_SPEC) || start(NULL, NULL)) {
+        return;
+    }
+    say("Anna");
+    event("noInput");
+    MSG(0, "Non la sento. Qual è la sua data di nascita?", "noInput", 1);
+    event("noInput");
+    event("noInput");
+    MSG(0, "Non la sento. Qual è la sua data di nascita?", "noInput", 3);
+    event("noInput");
+    CHECK_STR(rs("status"), "transferred");
+    CHECK_STR(rs("actions.0.type"), "transfer");
+    CHECK_STR(mem_s("customer.$failed"), "birthDate");
+    CHECK_STR(mem_s("customer.name"), "Anna");   /* the others keep theirs */
 }
 
 /* ---- tests: mixed initiative ------------------------------------------ */
@@ -1472,6 +1571,8 @@ main(void)
     test_confirm_correction_invalid();
     test_confirm_plain_no();
     test_confirm_text_node();
+    test_spec_example();
+    test_spec_example_mixed();
     test_confirm_text_regex();
     test_mixed_initiative();
     test_mixed_bare_number();
