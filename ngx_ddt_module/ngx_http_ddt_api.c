@@ -225,7 +225,8 @@ ngx_http_ddt_cleanup(void *data)
     }
 
     if (ctx->load) {
-        ngx_http_ddt_project_release(ctx->mcf, ctx->load);
+        ngx_http_ddt_project_release(ctx->mcf, ctx->load,
+                                     ctx->project != NULL);
         ctx->load = NULL;
     }
 

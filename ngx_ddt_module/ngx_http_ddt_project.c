@@ -12,7 +12,8 @@
  *
  * Each worker keeps a small cache of ddt_project_t views (the core's
  * per-process index over a block, with its compiled regexes) keyed by the
- * load's seq, built on first use and dropped when the load is gone.
+ * load's seq, built on first use and dropped when the load is gone (or,
+ * when the cache is full, the oldest one no request of the worker uses).
  */
 
 #include "ngx_http_ddt_zone.h"
@@ -21,6 +22,7 @@
 typedef struct {
     uint64_t                    seq;
     ddt_project_t              *view;
+    ngx_uint_t                  busy;           /* requests of this process */
 } ngx_http_ddt_view_t;
 
 
@@ -389,8 +391,19 @@ ngx_http_ddt_project_acquire(ngx_http_ddt_main_conf_t *mcf, u_char *name,
 
 void
 ngx_http_ddt_project_release(ngx_http_ddt_main_conf_t *mcf,
-    ngx_http_ddt_load_t *load)
+    ngx_http_ddt_load_t *load, ngx_uint_t viewed)
 {
+    ngx_uint_t  i;
+
+    if (viewed) {
+        for (i = 0; i < ngx_http_ddt_nviews; i++) {
+            if (ngx_http_ddt_views[i].seq == load->seq) {
+                ngx_http_ddt_views[i].busy--;
+                break;
+            }
+        }
+    }
+
     ngx_shmtx_lock(&mcf->shpool->mutex);
 
     load->pins--;
@@ -472,6 +485,7 @@ ngx_http_ddt_project_view(ngx_http_ddt_main_conf_t *mcf,
 
     for (i = 0; i < ngx_http_ddt_nviews; i++) {
         if (ngx_http_ddt_views[i].seq == load->seq) {
+            ngx_http_ddt_views[i].busy++;
             return ngx_http_ddt_views[i].view;
         }
     }
@@ -489,15 +503,33 @@ ngx_http_ddt_project_view(ngx_http_ddt_main_conf_t *mcf,
     }
 
     if (ngx_http_ddt_nviews == NGX_HTTP_DDT_VIEWS_MAX) {
-        /* full: drop the oldest entry (only this worker's cache) */
-        ddt_project_free(ngx_http_ddt_views[0].view);
-        ngx_memmove(&ngx_http_ddt_views[0], &ngx_http_ddt_views[1],
-                    sizeof(ngx_http_ddt_view_t) * (NGX_HTTP_DDT_VIEWS_MAX - 1));
+
+        /* full: drop the oldest view no request of this worker uses */
+
+        for (i = 0; i < ngx_http_ddt_nviews; i++) {
+            if (ngx_http_ddt_views[i].busy == 0) {
+                break;
+            }
+        }
+
+        if (i == ngx_http_ddt_nviews) {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "ddt: more than %d project loads in use at once "
+                          "in this worker", NGX_HTTP_DDT_VIEWS_MAX);
+            ddt_project_free(view);
+            return NULL;
+        }
+
+        ddt_project_free(ngx_http_ddt_views[i].view);
+        ngx_memmove(&ngx_http_ddt_views[i], &ngx_http_ddt_views[i + 1],
+                    sizeof(ngx_http_ddt_view_t)
+                    * (ngx_http_ddt_nviews - i - 1));
         ngx_http_ddt_nviews--;
     }
 
     ngx_http_ddt_views[ngx_http_ddt_nviews].seq = load->seq;
     ngx_http_ddt_views[ngx_http_ddt_nviews].view = view;
+    ngx_http_ddt_views[ngx_http_ddt_nviews].busy = 1;
     ngx_http_ddt_nviews++;
 
     return view;

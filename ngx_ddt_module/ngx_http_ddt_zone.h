@@ -100,7 +100,7 @@ ngx_http_ddt_load_t *ngx_http_ddt_project_acquire(
     ngx_http_ddt_main_conf_t *mcf, u_char *name, size_t name_len,
     const char *checksum);
 void ngx_http_ddt_project_release(ngx_http_ddt_main_conf_t *mcf,
-    ngx_http_ddt_load_t *load);
+    ngx_http_ddt_load_t *load, ngx_uint_t viewed);
 ddt_project_t *ngx_http_ddt_project_view(ngx_http_ddt_main_conf_t *mcf,
     ngx_http_ddt_load_t *load, ngx_log_t *log);
 void ngx_http_ddt_project_unref_locked(ngx_http_ddt_main_conf_t *mcf,
