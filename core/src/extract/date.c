@@ -421,7 +421,9 @@ try_date_at(const ex_ctx_t *c, size_t i, date_t *best)
             }
         }
         k = skip_conn(c, k, en ? en_yr : it_yr);
-        y = year_at(c, k, &e2, !en || d.day != ABSENT
+        /* a two-digit year after a month only with a day before it
+         * ("March 12 80") or an apostrophe ("marzo '80") */
+        y = year_at(c, k, &e2, (en && d.day != ABSENT)
                                || ex_punct(c, k, '\''));
         if (y > 0) {
             d.year = y;
@@ -833,8 +835,15 @@ time_hour_at(const ex_ctx_t *c, size_t k, tm_t *t)
             return 0;
         }
         if (!words && ex_is(c, e, "h") && ex_adj(c, e)) {
+            /* 15h, 15h30 */
             t->marker = 1;
             e++;
+            if (t->minute == ABSENT && ex_adj(c, e)
+                && (mi = num_val(c, e, 2, 2)) >= 0)
+            {
+                t->minute = mi;
+                e++;
+            }
         }
     }
 
