@@ -340,6 +340,14 @@ ex_phrase(const ex_ctx_t *c, size_t i, const char *ph, size_t phlen)
     pos = 0;
     k = i;
 
+    /* Cheap reject on the first byte before tokenizing the phrase. */
+    while (pos < phlen && ph[pos] == ' ') {
+        pos++;
+    }
+    if (i >= c->n || pos >= phlen || ex_ts(c, i)[0] != ph[pos]) {
+        return 0;
+    }
+
     while (ex_next_token(ph, phlen, pos, &pt)) {
         if (k >= c->n) {
             return 0;
