@@ -983,10 +983,9 @@ parse_primary(parser_t *ps, int depth)
 static node_t *
 parse_primary_(parser_t *ps, int depth)
 {
-    node_t  *nd, **items, **grown;
-    size_t   start, cap;
-    size_t   idlen;
-    const char *id;
+    node_t      *nd;
+    size_t       start, idlen;
+    const char  *id;
 
     start = ps->tstart;
     if (depth > DDT_EXPR_MAX_DEPTH) {
@@ -1063,7 +1062,6 @@ parse_primary_(parser_t *ps, int depth)
     default:
         return NULL;
     }
-    (void) items; (void) grown; (void) cap;
     perr(ps, start, "unexpected token");
     return NULL;
 }
