@@ -178,7 +178,7 @@ int
 ex_parse_email(ex_ctx_t *c, ex_cand_t *out)
 {
     char    buf[EMAIL_MAX + 1];
-    size_t  a, al, s, k, e, bl, last_dot, dend, labels;
+    size_t  a, al, s, k, e, e1, e2, bl, last_dot, dend, labels;
     char    ch;
     int     ok;
 
@@ -229,8 +229,6 @@ ex_parse_email(ex_ctx_t *c, ex_cand_t *out)
         labels = 1;
         last_dot = 0;
         for ( ;; ) {
-            size_t  e1, e2;
-
             ch = email_sep(c, k, &e1, 0);
             if (ch == 0 || !email_atoms(c, e1, &e2) || bl + 1 > EMAIL_MAX) {
                 break;

@@ -314,6 +314,15 @@ numeric_date(const ex_ctx_t *c, size_t i, date_t *d)
         return 1;
     }
 
+    /* ISO year-month: 1980-03 */
+    if (la == 4 && s1 == '-' && lb <= 2
+        && !(i + 3 < c->n && ex_adj(c, i + 3)))
+    {
+        d->year = a;
+        d->month = b;
+        d->end = i + 3;
+        return 1;
+    }
     if (s1 == '.' || la > 2) {
         return 0;
     }
@@ -464,13 +473,14 @@ relative_at(const ex_ctx_t *c, size_t i, size_t *end)
         { "the day before yesterday", -2 }, { "day before yesterday", -2 },
         { NULL, 0 }
     };
-    size_t  best, l;
-    int     k, off;
+    const char  *ph;
+    size_t       best, l;
+    int          k, off;
 
     best = 0;
     off = 0;
     for (k = 0; ; k++) {
-        const char *ph = (c->loc == DDT_LOCALE_EN) ? en[k].ph : it[k].ph;
+        ph = (c->loc == DDT_LOCALE_EN) ? en[k].ph : it[k].ph;
         if (ph == NULL) {
             break;
         }

@@ -457,7 +457,7 @@ static int
 en_word_number(const ex_ctx_t *c, size_t i, ex_num_t *out)
 {
     size_t  k, best_end;
-    long    total, cur, best, scale_last;
+    long    total, cur, best, scale_last, sc;
     int     last, v, ok;
 
     total = 0;
@@ -553,8 +553,8 @@ en_word_number(const ex_ctx_t *c, size_t i, ex_num_t *out)
         } else if (ex_is(c, k, "thousand") || ex_is(c, k, "million")
                    || ex_is(c, k, "billion"))
         {
-            long sc = ex_is(c, k, "thousand") ? 1000L
-                      : ex_is(c, k, "million") ? 1000000L : 1000000000L;
+            sc = ex_is(c, k, "thousand") ? 1000L
+                 : ex_is(c, k, "million") ? 1000000L : 1000000000L;
 
             if (cur == 0 || (scale_last && sc >= scale_last)) {
                 break;
@@ -867,6 +867,8 @@ ex_number(const ex_ctx_t *c, size_t i, int allow_frac, ex_num_t *out)
 int
 ex_parse_number(ex_ctx_t *c, int integer, ex_cand_t *out)
 {
+    double    f, sc;
+    size_t    q;
     ex_num_t  num;
     size_t    i, s;
     int       neg;
@@ -897,9 +899,8 @@ ex_parse_number(ex_ctx_t *c, int integer, ex_cand_t *out)
             && ex_tlen(c, i + 1) <= 15)
         {
             /* ".5" */
-            double  f = 0, sc = 1;
-            size_t  q;
-
+            f = 0;
+            sc = 1;
             for (q = 0; q < ex_tlen(c, i + 1); q++) {
                 f = f * 10 + (ex_ts(c, i + 1)[q] - '0');
                 sc *= 10;

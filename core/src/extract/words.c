@@ -172,6 +172,7 @@ int
 ex_parse_choice(ex_ctx_t *c, ex_cand_t *out)
 {
     const ddt_choice_t  *ch;
+    const char          *syn;
     choice_hit_t         hits[CHOICE_MAX_MATCHES];
     ddt_folded_t         f;
     size_t               nh, k, s, i, m, h, g, best;
@@ -190,8 +191,8 @@ ex_parse_choice(ex_ctx_t *c, ex_cand_t *out)
         }
         /* The value itself counts as a synonym ("gold" picks gold). */
         for (s = 0; s <= ch->n_synonyms; s++) {
-            const char *syn = (s == ch->n_synonyms) ? ch->value
-                              : (ch->synonyms ? ch->synonyms[s] : NULL);
+            syn = (s == ch->n_synonyms) ? ch->value
+                  : (ch->synonyms ? ch->synonyms[s] : NULL);
             if (syn == NULL
                 || ddt_text_fold(c->a, syn, strlen(syn), &f) != DDT_OK)
             {
