@@ -832,6 +832,7 @@ ddt_engine_enter(ddt_engine_ctx_t *c, uint32_t ddt)
     for (m = d->items.first; m < d->items.first + d->items.count; m++) {
         it = eng_item(c, m);
         if (eng_get_value(c, m) == NULL) {
+            eng_meta_forget(c, m);
             continue;
         }
         for (s = it->subs.first; s < it->subs.first + it->subs.count; s++) {

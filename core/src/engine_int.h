@@ -57,6 +57,7 @@ void eng_set_meta(ddt_engine_ctx_t *c, uint32_t i, double conf,
     uint32_t layer);
 void eng_meta_state(ddt_engine_ctx_t *c, uint32_t i);
 void eng_clear_meta(ddt_engine_ctx_t *c, uint32_t i);
+void eng_meta_forget(ddt_engine_ctx_t *c, uint32_t main);
 double eng_confidence(ddt_engine_ctx_t *c, uint32_t main);
 void eng_set_status(ddt_engine_ctx_t *c, const char *status,
     uint32_t failed, uint32_t failed_sub);

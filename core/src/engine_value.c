@@ -330,6 +330,22 @@ eng_clear_meta(ddt_engine_ctx_t *c, uint32_t i)
                   ddt_json_strz(c->arena, eng_state_name(c, i)));
 }
 
+/* Forget a main node's $meta altogether (entering a GetData with no
+ * value for it). */
+void
+eng_meta_forget(ddt_engine_ctx_t *c, uint32_t main)
+{
+    ddt_json_t  *d, *meta;
+    const char  *id;
+
+    d = eng_ddt_obj(c, 0);
+    meta = d ? ddt_json_getz(d, "$meta") : NULL;
+    if (meta != NULL && meta->type == DDT_J_OBJ) {
+        id = eng_id(c, main);
+        ddt_json_del(meta, id, strlen(id));
+    }
+}
+
 /* Confidence of a main node: its own, or the lowest of its parts. */
 double
 eng_confidence(ddt_engine_ctx_t *c, uint32_t main)

@@ -1235,6 +1235,10 @@ test_reentry(void)
     NMSG(2);
     CHECK_STR(rs("messages.0.text"), "Primo 3 4");
     MSG(1, "B?", "start", 1);            /* counts restart per GetData */
+    /* set to null: asked afresh, its old $meta gone */
+    CHECK_STR(mem_s("d.$meta.b.state"), "asking");
+    CHECK(mem_absent("d.$meta.b.layer"));
+    CHECK_STR(mem_s("d.$meta.a.state"), "filled");
     say("5");
     CHECK_STR(rs("messages.0.text"), "Secondo 3 5");
     CHECK_STR(rs("status"), "ended");
