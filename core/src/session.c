@@ -32,6 +32,28 @@ ddt_session_engine_reset(ddt_engine_state_t *st)
     st->last_rule = DDT_NONE;
 }
 
+/* SPEC 9.4: [A-Za-z0-9_-]{8,128} */
+static int
+ddt_session_id_valid(const char *id)
+{
+    size_t  n;
+    char    c;
+
+    if (id == NULL) {
+        return 0;
+    }
+    for (n = 0; id[n] != '\0'; n++) {
+        c = id[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '_' || c == '-')
+            || n >= 128)
+        {
+            return 0;
+        }
+    }
+    return n >= 8;
+}
+
 ddt_session_t *
 ddt_session_alloc(void)
 {
@@ -77,8 +99,9 @@ ddt_session_create(const ddt_project_t *p, const ddt_session_opts_t *o,
 
     *out = NULL;
 
-    if (o->session_id == NULL || o->session_id[0] == '\0') {
-        ddt_err_set(err, 400, "bad_input", "a session needs an id");
+    if (!ddt_session_id_valid(o->session_id)) {
+        ddt_err_set(err, 400, "bad_input",
+                    "a session id is [A-Za-z0-9_-]{8,128}");
         return DDT_ERROR;
     }
 

@@ -837,6 +837,14 @@ test_session_options(void)
     o.session_id = "test-session-0002";
     o.now_ms = NOW;
 
+    o.session_id = "short";
+    CHECK_INT(ddt_session_create(pj.p, &o, &s, &r, &err), DDT_ERROR);
+    CHECK_STR(err.code, "bad_input");
+    o.session_id = "has space inside";
+    CHECK_INT(ddt_session_create(pj.p, &o, &s, &r, &err), DDT_ERROR);
+    CHECK_STR(err.code, "bad_input");
+    o.session_id = "test-session-0002";
+
     o.locale = "fr-FR";
     s = (ddt_session_t *) 1;
     CHECK_INT(ddt_session_create(pj.p, &o, &s, &r, &err), DDT_ERROR);
