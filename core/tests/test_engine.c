@@ -353,7 +353,7 @@ static const char *P_ZERO =
 "  {'id':'ko','tasks':[{'type':'SayMessage','text':'KO'}]}],"
 "  'edges':[{'from':'ask','to':'ko','condition':'d.$status == \\'exhausted\\''}]},"
 " 'ddts':{'d':{'data':["
-"  {'id':'qty','kind':'integer',"
+"  {'id':'qty','kind':'integer','max':100,"
 "   'steps':{'start':['A1','A2']},"
 "   'limits':{'noMatch':0,'noInput':1,'invalid':0}}]}}}";
 
@@ -700,9 +700,38 @@ test_limit_zero_and_fallback(void)
     if (load(P_ZERO) || start(NULL, NULL)) {
         return;
     }
-    say("0");                           /* no limits: 0 is fine */
+    say("0");                           /* no min: 0 is fine */
     CHECK_STR(mem_s("d.$status"), "ok");
     CHECK_INT(mem_n("d.qty"), 0);
+
+    /* invalid limit 0: the first invalid value exhausts */
+    if (load(P_ZERO) || start(NULL, NULL)) {
+        return;
+    }
+    say("500");
+    CHECK_STR(rs("messages.0.text"), "KO");
+    CHECK(mem_absent("d.qty"));
+}
+
+static void
+test_sub_rule_exhaustion(void)
+{
+    if (load(P_DATE) || start(NULL, NULL)) {
+        return;
+    }
+    say("13 marzo 1980");
+    MSG(0, "Il 13 no. Che giorno?", "invalid", 1);
+    say("13");
+    MSG(0, "Il 13 no. Che giorno?", "invalid", 2);
+    say("il 13");
+    MSG(0, "Il 13 no. Che giorno?", "invalid", 3);
+    /* the day's invalid limit is its parent's (3): the parent is exhausted */
+    say("13");
+    CHECK_STR(rs("messages.0.text"), "KO");
+    CHECK_STR(mem_s("c.$failed"), "birth");
+    CHECK_STR(mem_s("c.$failedSub"), "day");
+    CHECK(mem_absent("c.birth"));
+    CHECK_STR(mem_s("c.$meta.birth.state"), "exhausted");
 }
 
 /* ---- tests: sub-data, partial fills ----------------------------------- */
@@ -1563,6 +1592,7 @@ main(void)
     test_noinput_exhaustion();
     test_invalid_limits();
     test_limit_zero_and_fallback();
+    test_sub_rule_exhaustion();
     test_date_full_and_confirm();
     test_date_partial();
     test_date_sub_fallback_to_parent();
