@@ -1118,6 +1118,24 @@ test_spec_example_mixed(void)
     CHECK_STR(mem_s("customer.name"), "Anna");   /* the others keep theirs */
 }
 
+static void
+test_spec_example_en(void)
+{
+    if (load(P_SPEC) || start(NULL, "en-US")) {
+        return;
+    }
+    say("Mary Smith");
+    say("March 12, 1980");
+    MSG(0, "Ho capito March 12, 1980. È corretto?", "confirmation", 1);
+    say("no, the day is 13");
+    MSG(0, "Ho capito March 13, 1980. È corretto?", "confirmation", 1);
+    say("the month is April");
+    MSG(0, "Ho capito April 13, 1980. È corretto?", "confirmation", 1);
+    say("that's right");
+    CHECK_STR(rs("messages.0.text"), "Grazie Mary Smith.");
+    CHECK_INT(mem_n("customer.birthDate.month"), 4);
+}
+
 /* ---- tests: mixed initiative ------------------------------------------ */
 
 static void
@@ -1607,6 +1625,7 @@ main(void)
     test_confirm_text_node();
     test_spec_example();
     test_spec_example_mixed();
+    test_spec_example_en();
     test_confirm_text_regex();
     test_mixed_initiative();
     test_mixed_bare_number();
