@@ -473,6 +473,39 @@ ngx_http_ddt_reply_buf(ngx_http_ddt_ctx_t *ctx, ngx_uint_t status,
 }
 
 
+/*
+ * A turn response, with the members the store adds to every one (Redis:
+ * "durable") spliced in before the closing brace.
+ */
+
+static ngx_int_t
+ngx_http_ddt_reply_turn(ngx_http_ddt_ctx_t *ctx, ngx_uint_t status,
+    ddt_buf_t *b)
+{
+    u_char                   *p, *body;
+    ngx_http_ddt_store_op_t  *op;
+
+    op = ctx->op;
+
+    if (op == NULL || op->response_extra.len == 0 || b->oom
+        || b->data == NULL || b->len < 2 || b->data[b->len - 1] != '}')
+    {
+        return ngx_http_ddt_reply_buf(ctx, status, b);
+    }
+
+    body = ngx_pnalloc(ctx->r->pool, b->len + op->response_extra.len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(body, b->data, b->len - 1);
+    p = ngx_cpymem(p, op->response_extra.data, op->response_extra.len);
+    *p++ = '}';
+
+    return ngx_http_ddt_reply_json(ctx->r, status, body, p - body);
+}
+
+
 static ngx_int_t
 ngx_http_ddt_reply_store_error(ngx_http_ddt_ctx_t *ctx)
 {
@@ -703,7 +736,7 @@ ngx_http_ddt_turn_replay(ngx_http_ddt_ctx_t *ctx, ngx_uint_t *done)
     if (rc == 1) {
         ngx_http_ddt_metrics_add(ctx->mcf, &ctx->mcf->sh->counters.replays,
                                  1);
-        return ngx_http_ddt_reply_buf(ctx, NGX_HTTP_OK, &ctx->saved);
+        return ngx_http_ddt_reply_turn(ctx, NGX_HTTP_OK, &ctx->saved);
     }
 
     if (rc < 0) {
@@ -900,6 +933,19 @@ ngx_http_ddt_turn_done(ngx_http_ddt_ctx_t *ctx, ngx_int_t rc, ddt_err_t *err)
     op->status = ddt_session_status(ctx->session);
     op->load = ctx->load;
 
+    /* the turn's log, for a store that keeps one (Redis: the stream) */
+    op->input.data = ctx->body;
+    op->input.len = ctx->body_len;
+    op->response.data = (u_char *) ctx->result.response.data;
+    op->response.len = ctx->result.response.len;
+    op->critical = ctx->result.critical ? 1 : 0;
+    op->at = ngx_http_ddt_now_ms(ctx->mcf);
+
+    if (ctx->input.turn_id) {
+        op->turn_id.data = (u_char *) ctx->input.turn_id;
+        op->turn_id.len = ngx_strlen(ctx->input.turn_id);
+    }
+
     if (ctx->mcf->store->put(op) == NGX_AGAIN) {
         return;
     }
@@ -927,7 +973,7 @@ ngx_http_ddt_put_done(ngx_http_ddt_store_op_t *op)
                                   &ctx->started);
 
         ngx_http_ddt_finalize(ctx,
-            ngx_http_ddt_reply_buf(ctx, ctx->created ? NGX_HTTP_CREATED
+            ngx_http_ddt_reply_turn(ctx, ctx->created ? NGX_HTTP_CREATED
                                                      : NGX_HTTP_OK,
                                    &ctx->result.response));
         return;

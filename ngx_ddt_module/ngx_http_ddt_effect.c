@@ -13,10 +13,11 @@
  * a timer bounds the wait (timeoutMs): on timeout the turn resumes with
  * {0, "timeout"} and whatever the subrequest does later is ignored.
  *
- * ner / llm layers: the host has no service transport yet (the effect's
- * url is a service name that no directive maps to a location), so they
- * are answered at once with {0, "connect"} (the layer yields no value) and
- * logged at info.
+ * ner / llm layers: the same subrequest, POST with the engine's request
+ * body, to the URI that `ddt_service NAME URI` gives the layer's service
+ * (a service name that starts with '/' is taken as the URI itself).  A
+ * service no directive names is answered at once with {0, "connect"}: the
+ * layer yields no value and the next one is tried.
  */
 
 #include "ngx_http_ddt_module.h"
@@ -48,7 +49,10 @@ typedef struct {
 static void ngx_http_ddt_effect_next(ngx_http_ddt_ctx_t *ctx);
 static void ngx_http_ddt_effect_finish(ngx_http_ddt_ctx_t *ctx,
     ddt_effect_result_t *er);
-static ngx_int_t ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx);
+static ngx_int_t ngx_http_ddt_effect_uri(ngx_http_ddt_ctx_t *ctx,
+    const ddt_effect_t *e, ngx_str_t *uri);
+static ngx_int_t ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx,
+    ngx_str_t *target);
 static ngx_int_t ngx_http_ddt_effect_sr_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static void ngx_http_ddt_effect_wake(ngx_http_request_t *r);
@@ -94,6 +98,7 @@ ngx_http_ddt_effect_run(ngx_http_ddt_ctx_t *ctx,
 static void
 ngx_http_ddt_effect_next(ngx_http_ddt_ctx_t *ctx)
 {
+    ngx_str_t            uri;
     ddt_err_t            err;
     const ddt_effect_t  *e;
     ddt_effect_result_t  er;
@@ -118,8 +123,8 @@ ngx_http_ddt_effect_next(ngx_http_ddt_ctx_t *ctx)
 
     ngx_http_ddt_metrics_add(ctx->mcf, &ctx->mcf->sh->counters.effects, 1);
 
-    if (e->purpose == DDT_EFFECT_FOR_BACKEND) {
-        if (ngx_http_ddt_effect_subrequest(ctx) == NGX_AGAIN) {
+    if (ngx_http_ddt_effect_uri(ctx, e, &uri) == NGX_OK) {
+        if (ngx_http_ddt_effect_subrequest(ctx, &uri) == NGX_AGAIN) {
             return;
         }
 
@@ -127,8 +132,8 @@ ngx_http_ddt_effect_next(ngx_http_ddt_ctx_t *ctx)
 
     } else {
         ngx_log_error(NGX_LOG_INFO, ctx->r->connection->log, 0,
-                      "ddt: %s service \"%s\" not called (no service "
-                      "transport configured): the layer yields no value",
+                      "ddt: %s service \"%s\" not called (no ddt_service "
+                      "names it): the layer yields no value",
                       e->purpose <= DDT_EFFECT_FOR_LLM
                       ? ngx_http_ddt_effect_purpose[e->purpose] : "?",
                       e->url ? e->url : "-");
@@ -157,6 +162,47 @@ ngx_http_ddt_effect_finish(ngx_http_ddt_ctx_t *ctx, ddt_effect_result_t *er)
     }
 
     ngx_http_ddt_effect_next(ctx);
+}
+
+
+/* The local URI (with its query string) an effect goes to. */
+
+static ngx_int_t
+ngx_http_ddt_effect_uri(ngx_http_ddt_ctx_t *ctx, const ddt_effect_t *e,
+    ngx_str_t *uri)
+{
+    size_t         len;
+    ngx_uint_t     i;
+    ngx_keyval_t  *kv;
+
+    if (e->url == NULL) {
+        return NGX_DECLINED;
+    }
+
+    len = ngx_strlen(e->url);
+
+    if (e->purpose == DDT_EFFECT_FOR_BACKEND || e->url[0] == '/') {
+        uri->data = (u_char *) e->url;
+        uri->len = len;
+        return NGX_OK;
+    }
+
+    if (ctx->mcf->services == NULL) {
+        return NGX_DECLINED;
+    }
+
+    kv = ctx->mcf->services->elts;
+
+    for (i = 0; i < ctx->mcf->services->nelts; i++) {
+        if (kv[i].key.len == len
+            && ngx_strncmp(kv[i].key.data, e->url, len) == 0)
+        {
+            *uri = kv[i].value;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -252,6 +298,20 @@ ngx_http_ddt_effect_headers(ngx_http_ddt_ctx_t *ctx, ngx_http_request_t *sr,
             continue;
         }
 
+        if (sr->headers_in.content_type
+            && h->u.obj.m[i].klen == sizeof("Content-Type") - 1
+            && ngx_strncasecmp((u_char *) h->u.obj.m[i].key,
+                               (u_char *) "Content-Type",
+                               sizeof("Content-Type") - 1) == 0)
+        {
+            /* the task's own type replaces the default */
+            sr->headers_in.content_type->value.data =
+                                   (u_char *) h->u.obj.m[i].val->u.str.s;
+            sr->headers_in.content_type->value.len =
+                                   h->u.obj.m[i].val->u.str.len;
+            continue;
+        }
+
         elt = ngx_list_push(&sr->headers_in.headers);
         if (elt == NULL) {
             return NGX_ERROR;
@@ -278,7 +338,7 @@ ngx_http_ddt_effect_headers(ngx_http_ddt_ctx_t *ctx, ngx_http_request_t *sr,
 /* Start the BackendCall subrequest: NGX_AGAIN, or NGX_ERROR. */
 
 static ngx_int_t
-ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx)
+ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx, ngx_str_t *target)
 {
     u_char                       *q;
     ngx_str_t                     uri, args, method_name;
@@ -293,28 +353,27 @@ ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx)
     r = ctx->r;
     e = &ctx->result.effect;
 
-    if (e->url == NULL || e->url[0] != '/') {
+    if (target->len == 0 || target->data[0] != '/') {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "ddt: BackendCall url \"%s\" is not a local path",
-                      e->url ? e->url : "");
+                      "ddt: effect url \"%V\" is not a local path", target);
         return NGX_ERROR;
     }
 
     method = ngx_http_ddt_effect_method(e->method, &method_name);
     if (method == 0) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "ddt: BackendCall method \"%s\" is not supported",
+                      "ddt: effect method \"%s\" is not supported",
                       e->method);
         return NGX_ERROR;
     }
 
-    uri.len = ngx_strlen(e->url);
+    uri.len = target->len;
     uri.data = ngx_pnalloc(r->pool, uri.len);
     if (uri.data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(uri.data, e->url, uri.len);
+    ngx_memcpy(uri.data, target->data, uri.len);
     ngx_str_null(&args);
 
     q = ngx_strlchr(uri.data, uri.data + uri.len, '?');
@@ -500,7 +559,10 @@ ngx_http_ddt_effect_timeout(ngx_event_t *ev)
     ctx->effect_sr = NULL;
 
     ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                  "ddt: BackendCall timed out after %ui ms",
+                  "ddt: effect %s timed out after %ui ms",
+                  ctx->result.effect.purpose <= DDT_EFFECT_FOR_LLM
+                  ? ngx_http_ddt_effect_purpose[ctx->result.effect.purpose]
+                  : "?",
                   (ngx_uint_t) ctx->result.effect.timeout_ms);
 
     ngx_memzero(&er, sizeof(ddt_effect_result_t));

@@ -194,6 +194,11 @@ ngx_http_ddt_reply_error(ngx_http_request_t *r, ngx_uint_t status,
     level = (status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_ERR
                                                        : NGX_LOG_INFO;
 
+    /* the store logs its outage once per burst, not once per request */
+    if (ngx_strcmp(code, "store_unavailable") == 0) {
+        level = NGX_LOG_INFO;
+    }
+
     ngx_log_error(level, r->connection->log, 0, "ddt: %ui %s: %*s",
                   status, code, last - msg, msg);
 

@@ -52,6 +52,26 @@ struct ngx_http_ddt_store_op_s {
     uint64_t                    out_version;
     ngx_uint_t                  out_status;
 
+    /*
+     * put, read by the Redis store for the snapshot stream (SPEC 9.7):
+     * the request body, the turn response, its turnId, whether the turn
+     * was critical, and the time of the turn (ms)
+     */
+    ngx_str_t                   input;
+    ngx_str_t                   response;
+    ngx_str_t                   turn_id;
+    unsigned                    critical:1;
+    int64_t                     at;
+
+    /*
+     * set by the store: JSON members added to every turn response (Redis:
+     * ",\"durable\":false"); empty for the embedded store
+     */
+    ngx_str_t                   response_extra;
+
+    /* the store's own per-request data */
+    void                       *store_data;
+
     /* the lock this request holds, released by put or release */
     unsigned                    locked:1;
     uint64_t                    lock_token;
@@ -74,6 +94,7 @@ struct ngx_http_ddt_store_s {
 
 
 extern ngx_http_ddt_store_t  ngx_http_ddt_store_embedded;
+extern ngx_http_ddt_store_t  ngx_http_ddt_store_redis;     /* ddt_redis */
 
 /* zone init: reset or keep the embedded store's tree */
 void ngx_http_ddt_store_embedded_init(ngx_http_ddt_sh_t *sh);
