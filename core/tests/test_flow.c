@@ -747,6 +747,18 @@ test_reload_equivalence(void)
         turn(&pj, b, script[i], &rb, &err);
         CHECK_STR(rb.response.data, ra.response.data);
         CHECK_INT(ra.need_effect, rb.need_effect);
+
+        /* and both sessions save the same state, byte for byte */
+        if (!ra.need_effect) {
+            ddt_buf_t x, y;
+            ddt_buf_init(&x);
+            ddt_buf_init(&y);
+            ddt_session_save(a, &x);
+            ddt_session_save(b, &y);
+            CHECK_STR(y.data, x.data);
+            ddt_buf_free(&x);
+            ddt_buf_free(&y);
+        }
     }
 
     ddt_buf_free(&st);

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <ddt/ddt.h>
 #include "t.h"
 
@@ -145,6 +146,53 @@ run_one(const char *ddtc, const char *name)
     fclose(f);
 }
 
+/* ddtc check: `path: message` per problem, exit 1 on an error, 0 when the
+ * project compiles (the demo projects must) */
+static void
+test_check(const char *ddtc)
+{
+    static const char *demos[] = {
+        "../conf/projects/accettazione.json", "../conf/projects/clinic.json"
+    };
+    char    cmd[1024];
+    FILE   *out;
+    char   *text;
+    size_t  len, i;
+    int     rc;
+
+    snprintf(cmd, sizeof(cmd), "%s check " TDIR "/broken-project.json 2>&1",
+             ddtc);
+    out = popen(cmd, "r");
+    CHECK(out != NULL);
+    if (out == NULL) {
+        return;
+    }
+    text = slurp(out, &len);
+    rc = pclose(out);
+    CHECK_MSG(WIFEXITED(rc) && WEXITSTATUS(rc) == 1, "check exit %d", rc);
+    CHECK_MSG(text && strstr(text, "\nflow.nodes[0].tasks[1].text: ") != NULL,
+              "%s", text);
+    CHECK_MSG(text && strncmp(text, "flow.nodes[0].tasks[0].ddt: ", 28) == 0,
+              "%s", text);
+    CHECK_MSG(text && strstr(text, "\nflow.edges[0].condition: ") != NULL,
+              "%s", text);
+    free(text);
+
+    for (i = 0; i < sizeof(demos) / sizeof(demos[0]); i++) {
+        snprintf(cmd, sizeof(cmd), "%s check %s 2>&1", ddtc, demos[i]);
+        out = popen(cmd, "r");
+        if (out == NULL) {
+            CHECK(0);
+            continue;
+        }
+        text = slurp(out, &len);
+        rc = pclose(out);
+        CHECK_MSG(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "%s: %s", demos[i],
+                  text);
+        free(text);
+    }
+}
+
 int
 main(void)
 {
@@ -173,5 +221,6 @@ main(void)
     }
     closedir(d);
     CHECK(ran > 0);
+    test_check(ddtc);
     return T_DONE();
 }
