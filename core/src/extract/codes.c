@@ -607,32 +607,174 @@ cf_valid(const char *code)
     return code[15] == 'A' + sum % 26;
 }
 
-/* Upper-case ASCII alnum of tokens from i, spaces allowed between tokens,
- * stopping at the first length >= want; *end after the last token. */
+/*
+ * One piece of a code said or written from token k, upper case, into buf
+ * (room for `room` bytes): an alphanumeric token as written, a digit word,
+ * "doppio"/"double" + digit, a number word ("sessanta" is 60) or, in
+ * Italian, a letter name ("erre", "esse", "acca").  Returns its length
+ * (0: not a code piece) and the token after it in *end.
+ */
 static size_t
-collect_code(const ex_ctx_t *c, size_t i, char *buf, size_t want,
-    size_t *end, size_t max)
+code_piece(const ex_ctx_t *c, size_t k, char *buf, size_t room, size_t *end)
 {
-    size_t  bl, k, l, m;
-    const char *s;
+    static const struct { const char *ph; char ch; }  it_letters[] = {
+        { "bi", 'B' }, { "ci", 'C' }, { "di", 'D' }, { "effe", 'F' },
+        { "gi", 'G' }, { "acca", 'H' }, { "i lunga", 'J' }, { "cappa", 'K' },
+        { "elle", 'L' }, { "emme", 'M' }, { "enne", 'N' }, { "pi", 'P' },
+        { "cu", 'Q' }, { "erre", 'R' }, { "esse", 'S' }, { "ti", 'T' },
+        { "vu", 'V' }, { "vi", 'V' }, { "doppia vu", 'W' },
+        { "doppio vu", 'W' }, { "ics", 'X' }, { "ipsilon", 'Y' },
+        { "zeta", 'Z' }, { NULL, 0 }
+    };
+    const char  *s;
+    ex_num_t     w;
+    size_t       l, m, best;
+    char         tmp[8], ch;
+    int          d, v, q;
 
-    bl = 0;
-    for (k = i; k < c->n && bl < want; k++) {
-        if (!ascii_alnum_tok(c, k)) {
-            break;
+    if (k >= c->n || room == 0) {
+        return 0;
+    }
+
+    /* a letter name stands alone ("GI12" is written, not "gi" + 12) */
+    if (c->loc == DDT_LOCALE_IT && c->t[k].type == EX_WORD
+        && !(k + 1 < c->n && ex_adj(c, k + 1)))
+    {
+        best = 0;
+        ch = 0;
+        for (q = 0; it_letters[q].ph; q++) {
+            l = ex_phrase(c, k, it_letters[q].ph, strlen(it_letters[q].ph));
+            if (l > best) {
+                best = l;
+                ch = it_letters[q].ch;
+            }
         }
+        if (best) {
+            buf[0] = ch;
+            *end = k + best;
+            return 1;
+        }
+    }
+
+    /* as written, unless it is a number said in words ("tre" is 3) */
+    if (ascii_alnum_tok(c, k)
+        && !(c->t[k].type == EX_WORD && ex_tlen(c, k) > 1
+             && (ex_digit_word(c, k) >= 0 || ex_word_number(c, k, &w))))
+    {
         l = ex_tlen(c, k);
-        if (bl + l > max) {
+        if (l > room) {
             return 0;
         }
         s = ex_ts(c, k);
         for (m = 0; m < l; m++) {
-            buf[bl + m] = (s[m] >= 'a' && s[m] <= 'z') ? s[m] - 32 : s[m];
+            buf[m] = (s[m] >= 'a' && s[m] <= 'z') ? s[m] - 32 : s[m];
+        }
+        *end = k + 1;
+        return l;
+    }
+
+    if (ex_is(c, k, "doppio") || ex_is(c, k, "doppia")
+        || ex_is(c, k, "double"))
+    {
+        d = ex_digit_word(c, k + 1);
+        if (d < 0 && k + 1 < c->n && c->t[k + 1].type == EX_NUM
+            && ex_tlen(c, k + 1) == 1)
+        {
+            d = ex_ts(c, k + 1)[0] - '0';
+        }
+        if (d < 0 || room < 2) {
+            return 0;
+        }
+        buf[0] = buf[1] = (char) ('0' + d);
+        *end = k + 2;
+        return 2;
+    }
+
+    d = ex_digit_word(c, k);
+    if (d >= 0) {
+        buf[0] = (char) ('0' + d);
+        *end = k + 1;
+        return 1;
+    }
+
+    if (c->t[k].type == EX_WORD && ex_word_number(c, k, &w) && w.v >= 10
+        && w.v < 1000)
+    {
+        v = (int) w.v;
+        l = 0;
+        while (v > 0) {
+            tmp[l++] = (char) ('0' + v % 10);
+            v /= 10;
+        }
+        if (l > room) {
+            return 0;
+        }
+        for (m = 0; m < l; m++) {
+            buf[m] = tmp[l - 1 - m];
+        }
+        *end = w.end;
+        return l;
+    }
+
+    return 0;
+}
+
+/* Pieces from i while they fit in max: calls back at each piece end. */
+typedef int (*code_check_pt)(const char *buf, size_t len, void *arg);
+
+static size_t
+code_scan(const ex_ctx_t *c, size_t i, char *buf, size_t max,
+    code_check_pt check, void *arg, size_t *best_end)
+{
+    size_t  bl, k, e, l, best;
+
+    bl = 0;
+    best = 0;
+    k = i;
+
+    while (k < c->n && bl < max) {
+        /* "IT60-X054-...": dashes between groups */
+        if (k > i && ex_punct(c, k, '-') && ex_adj(c, k) && ex_adj(c, k + 1)) {
+            k++;
+        }
+        l = code_piece(c, k, buf + bl, max - bl, &e);
+        if (l == 0) {
+            break;
         }
         bl += l;
+        k = e;
+        /* not in the middle of a glued run ("...3456abc") */
+        if (k < c->n && ex_adj(c, k) && c->t[k].type != EX_PUNCT) {
+            continue;
+        }
+        if (check(buf, bl, arg)) {
+            best = bl;
+            *best_end = k;
+        }
     }
-    *end = k;
-    return bl;
+
+    return best;
+}
+
+static int
+cf_check(const char *buf, size_t len, void *arg)
+{
+    char  code[17];
+
+    if (len != 16) {
+        return 0;
+    }
+    memcpy(code, buf, 16);
+    code[16] = '\0';
+    return cf_valid(code);
+}
+
+static int
+piece_starts(const ex_ctx_t *c, size_t i)
+{
+    /* a code starts a word: not glued to letters or digits before it */
+    return i < c->n && c->t[i].type == EX_WORD
+           && !(ex_adj(c, i) && c->t[i - 1].type != EX_PUNCT);
 }
 
 int
@@ -642,20 +784,12 @@ ex_parse_fiscal(ex_ctx_t *c, ex_cand_t *out)
     size_t  i, e, bl;
 
     for (i = 0; i < c->n; i++) {
-        if (!ascii_alnum_tok(c, i) || c->t[i].type != EX_WORD
-            || (ex_adj(c, i) && c->t[i - 1].type != EX_PUNCT))
-        {
+        if (!piece_starts(c, i)) {
             continue;
         }
-        bl = collect_code(c, i, buf, 16, &e, 40);
+        e = i;
+        bl = code_scan(c, i, buf, 16, cf_check, NULL, &e);
         if (bl != 16) {
-            continue;
-        }
-        if (e < c->n && ex_adj(c, e) && c->t[e].type != EX_PUNCT) {
-            continue;
-        }
-        buf[16] = '\0';
-        if (!cf_valid(buf)) {
             continue;
         }
         out->i = i;
@@ -715,68 +849,43 @@ iban_mod97(const char *s, size_t n)
     return r == 1;
 }
 
+static int
+iban_check(const char *buf, size_t len, void *arg)
+{
+    int  want;
+
+    if (len < 15 || len > 34 || buf[0] < 'A' || buf[0] > 'Z'
+        || buf[1] < 'A' || buf[1] > 'Z' || buf[2] < '0' || buf[2] > '9'
+        || buf[3] < '0' || buf[3] > '9')
+    {
+        return 0;
+    }
+    want = iban_country_len(buf);
+    if (want != 0 && (size_t) want != len) {
+        return 0;
+    }
+    return iban_mod97(buf, len);
+}
+
 int
 ex_parse_iban(ex_ctx_t *c, ex_cand_t *out)
 {
     char    buf[40];
-    size_t  i, k, bl, l, m, best, best_end;
-    int     want;
-    const char *s;
+    size_t  i, e, bl;
 
-    for (i = 0; i + 1 < c->n; i++) {
-        if (c->t[i].type != EX_WORD || ex_tlen(c, i) != 2
-            || !ascii_alnum_tok(c, i)
-            || (ex_adj(c, i) && c->t[i - 1].type != EX_PUNCT)
-            || c->t[i + 1].type != EX_NUM || ex_tlen(c, i + 1) < 2)
-        {
+    for (i = 0; i < c->n; i++) {
+        if (!piece_starts(c, i)) {
             continue;
         }
-
-        bl = 0;
-        best = 0;
-        best_end = 0;
-        want = 0;
-        for (k = i; k < c->n; k++) {
-            if (!ascii_alnum_tok(c, k)) {
-                /* "IT60-X054-..." */
-                if (ex_punct(c, k, '-') && ex_adj(c, k) && ex_adj(c, k + 1)
-                    && ascii_alnum_tok(c, k + 1))
-                {
-                    continue;
-                }
-                break;
-            }
-            l = ex_tlen(c, k);
-            if (bl + l > 34) {
-                break;
-            }
-            s = ex_ts(c, k);
-            for (m = 0; m < l; m++) {
-                buf[bl + m] = (s[m] >= 'a' && s[m] <= 'z') ? s[m] - 32 : s[m];
-            }
-            bl += l;
-            if (bl == l + 0 && k == i) {
-                want = iban_country_len(buf);
-            }
-            if (bl >= 15 && (want == 0 || (int) bl == want)
-                && !(k + 1 < c->n && ex_adj(c, k + 1)
-                     && c->t[k + 1].type != EX_PUNCT)
-                && buf[2] >= '0' && buf[2] <= '9' && buf[3] >= '0'
-                && buf[3] <= '9' && iban_mod97(buf, bl))
-            {
-                best = bl;
-                best_end = k + 1;
-            }
-        }
-
-        if (best == 0) {
+        e = i;
+        bl = code_scan(c, i, buf, 34, iban_check, NULL, &e);
+        if (bl == 0) {
             continue;
         }
-
         out->i = i;
-        out->j = best_end;
+        out->j = e;
         out->marker = 1;
-        out->value = ddt_json_str(c->a, buf, best);
+        out->value = ddt_json_str(c->a, buf, bl);
         return out->value != NULL;
     }
 
