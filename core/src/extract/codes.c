@@ -719,7 +719,8 @@ code_piece(const ex_ctx_t *c, size_t k, char *buf, size_t room, size_t *end)
     return 0;
 }
 
-/* Pieces from i while they fit in max: calls back at each piece end. */
+/* Pieces from i while they fit in max, calling check at each piece end:
+ * 1 a code, 0 not yet, -1 cannot become one (stop). */
 typedef int (*code_check_pt)(const char *buf, size_t len, void *arg);
 
 static size_t
@@ -727,6 +728,7 @@ code_scan(const ex_ctx_t *c, size_t i, char *buf, size_t max,
     code_check_pt check, void *arg, size_t *best_end)
 {
     size_t  bl, k, e, l, best;
+    int     r;
 
     bl = 0;
     best = 0;
@@ -747,7 +749,11 @@ code_scan(const ex_ctx_t *c, size_t i, char *buf, size_t max,
         if (k < c->n && ex_adj(c, k) && c->t[k].type != EX_PUNCT) {
             continue;
         }
-        if (check(buf, bl, arg)) {
+        r = check(buf, bl, arg);
+        if (r < 0) {
+            break;
+        }
+        if (r > 0) {
             best = bl;
             *best_end = k;
         }
@@ -759,8 +765,14 @@ code_scan(const ex_ctx_t *c, size_t i, char *buf, size_t max,
 static int
 cf_check(const char *buf, size_t len, void *arg)
 {
-    char  code[17];
+    char    code[17];
+    size_t  k;
 
+    for (k = 0; k < len && k < 6; k++) {
+        if (buf[k] < 'A' || buf[k] > 'Z') {
+            return -1;
+        }
+    }
     if (len != 16) {
         return 0;
     }
@@ -854,15 +866,19 @@ iban_check(const char *buf, size_t len, void *arg)
 {
     int  want;
 
-    if (len < 15 || len > 34 || buf[0] < 'A' || buf[0] > 'Z'
-        || buf[1] < 'A' || buf[1] > 'Z' || buf[2] < '0' || buf[2] > '9'
-        || buf[3] < '0' || buf[3] > '9')
+    if ((len > 0 && (buf[0] < 'A' || buf[0] > 'Z'))
+        || (len > 1 && (buf[1] < 'A' || buf[1] > 'Z'))
+        || (len > 2 && (buf[2] < '0' || buf[2] > '9'))
+        || (len > 3 && (buf[3] < '0' || buf[3] > '9')))
     {
+        return -1;
+    }
+    if (len < 15 || len > 34) {
         return 0;
     }
     want = iban_country_len(buf);
     if (want != 0 && (size_t) want != len) {
-        return 0;
+        return (size_t) want < len ? -1 : 0;
     }
     return iban_mod97(buf, len);
 }
