@@ -225,8 +225,8 @@ ngx_http_ddt_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
 
 /*
- * After reading: the whole body in ctx->body (NUL-terminated, in the
- * pool) and NGX_OK; or NGX_DONE after a 413 reply when it went over the
+ * After reading: the whole body in ctx->body (in place when it is one
+ * buffer in memory, else joined in the pool; not NUL-terminated) and NGX_OK; or NGX_DONE after a 413 reply when it went over the
  * limit, with *reply set to what the request is to be finalized with.
  */
 
@@ -260,6 +260,18 @@ ngx_http_ddt_body_collect(ngx_http_request_t *r, ngx_http_ddt_ctx_t *ctx,
                                           "the body is over %O bytes",
                                           ctx->body_limit);
         return NGX_DONE;
+    }
+
+    /* one buffer in memory (the usual case): read in place */
+
+    cl = r->request_body ? r->request_body->bufs : NULL;
+
+    if (cl && cl->next == NULL && !cl->buf->in_file
+        && cl->buf->last - cl->buf->pos == len)
+    {
+        ctx->body = cl->buf->pos;
+        ctx->body_len = len;
+        return NGX_OK;
     }
 
     ctx->body = ngx_pnalloc(r->pool, len + 1);
