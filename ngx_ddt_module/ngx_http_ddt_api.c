@@ -525,7 +525,7 @@ ngx_http_ddt_arena(ngx_http_ddt_ctx_t *ctx)
 }
 
 
-/* ---- POST /v1/sessions --------------------------------------------------- */
+/* ---- POST /v1/sessions ------------------------------------------------- */
 
 static void
 ngx_http_ddt_session_create(ngx_http_ddt_ctx_t *ctx)
@@ -667,7 +667,7 @@ ngx_http_ddt_session_create(ngx_http_ddt_ctx_t *ctx)
 }
 
 
-/* ---- POST /v1/sessions/{id}/turns --------------------------------------- */
+/* ---- POST /v1/sessions/{id}/turns -------------------------------------- */
 
 static void
 ngx_http_ddt_turn(ngx_http_ddt_ctx_t *ctx)
@@ -1009,7 +1009,7 @@ ngx_http_ddt_put_done(ngx_http_ddt_store_op_t *op)
 }
 
 
-/* ---- GET /v1/sessions/{id} ------------------------------------------------ */
+/* ---- GET /v1/sessions/{id} --------------------------------------------- */
 
 static void
 ngx_http_ddt_session_get(ngx_http_ddt_ctx_t *ctx)
@@ -1093,7 +1093,7 @@ ngx_http_ddt_session_got(ngx_http_ddt_store_op_t *op)
 }
 
 
-/* ---- DELETE /v1/sessions/{id} --------------------------------------------- */
+/* ---- DELETE /v1/sessions/{id} ------------------------------------------ */
 
 static void
 ngx_http_ddt_session_delete(ngx_http_ddt_ctx_t *ctx)
@@ -1151,7 +1151,7 @@ ngx_http_ddt_session_deleted(ngx_http_ddt_store_op_t *op)
 }
 
 
-/* ---- GET /v1/health ------------------------------------------------------- */
+/* ---- GET /v1/health ---------------------------------------------------- */
 
 static void
 ngx_http_ddt_health(ngx_http_ddt_ctx_t *ctx)
@@ -1192,7 +1192,7 @@ ngx_http_ddt_health_done(ngx_http_ddt_store_op_t *op)
 }
 
 
-/* ---- projects -------------------------------------------------------------- */
+/* ---- projects ---------------------------------------------------------- */
 
 static void
 ngx_http_ddt_projects_list(ngx_http_ddt_ctx_t *ctx)

@@ -226,8 +226,9 @@ ngx_http_ddt_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
 /*
  * After reading: the whole body in ctx->body (in place when it is one
- * buffer in memory, else joined in the pool; not NUL-terminated) and NGX_OK; or NGX_DONE after a 413 reply when it went over the
- * limit, with *reply set to what the request is to be finalized with.
+ * buffer in memory, else joined in the pool; not NUL-terminated) and
+ * NGX_OK; or NGX_DONE after a 413 reply when it went over the limit, with
+ * *reply set to what the request is to be finalized with.
  */
 
 ngx_int_t

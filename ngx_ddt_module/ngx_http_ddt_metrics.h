@@ -20,7 +20,8 @@
 
 
 typedef struct {
-    ngx_atomic_t                turns[2][DDT_STATUS_RUNNING];  /* kind, status */
+    /* [create | turn][status] */
+    ngx_atomic_t                turns[2][DDT_STATUS_RUNNING];
     ngx_atomic_t                replays;
     ngx_atomic_t                lat_bucket[NGX_HTTP_DDT_LAT_BUCKETS + 1];
     ngx_atomic_t                lat_sum_us;

@@ -60,7 +60,7 @@ typedef struct {
     ngx_msec_t                  session_timeout;
     ngx_str_t                   test_now_text;
     int64_t                     test_now_ms;     /* -1: real time */
-    ngx_array_t                *projects;       /* ngx_http_ddt_conf_project_t */
+    ngx_array_t                *projects;  /* ngx_http_ddt_conf_project_t */
     ngx_array_t                *services;       /* ngx_keyval_t: name, uri */
     ngx_flag_t                  enabled;
     ngx_shm_zone_t             *zone;

@@ -213,7 +213,8 @@ ngx_http_ddt_reply_error(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = ngx_cpymem(body, "{\"error\":{\"code\":", sizeof("{\"error\":{\"code\":") - 1);
+    p = ngx_cpymem(body, "{\"error\":{\"code\":",
+                   sizeof("{\"error\":{\"code\":") - 1);
     p = ngx_http_ddt_json_str(p, (u_char *) code, clen);
     p = ngx_cpymem(p, ",\"message\":", sizeof(",\"message\":") - 1);
     p = ngx_http_ddt_json_str(p, msg, last - msg);

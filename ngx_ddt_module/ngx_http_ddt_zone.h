@@ -51,7 +51,7 @@ struct ngx_http_ddt_sh_s {
     /* sessions (ngx_http_ddt_store_embedded.c) */
     ngx_rbtree_t                rbtree;
     ngx_rbtree_node_t           sentinel;
-    ngx_queue_t                 lru;            /* most recently written first */
+    ngx_queue_t                 lru;            /* newest write first */
     ngx_uint_t                  nsessions;
 
     /* projects (ngx_http_ddt_project.c) */
