@@ -69,6 +69,14 @@ fz_turn(ddt_session_t *s)
     ddt_turn_result_init(&r);
     ddt_buf_init(&b);
 
+    /* a state saved while an effect was out: resuming must fail cleanly */
+    memset(&er, 0, sizeof(er));
+    if (ddt_turn_resume(fz_p, s, &er, &r, &err) != DDT_OK
+        && err.code == NULL)
+    {
+        abort();
+    }
+
     for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
         if (ddt_input_parse(&a, bodies[i], strlen(bodies[i]), &in, &err)
             != DDT_OK)

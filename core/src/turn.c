@@ -771,6 +771,33 @@ ddt_turn(const ddt_project_t *p, ddt_session_t *s, const ddt_input_t *in,
     return ddt_continue(p, s, r, res, err);
 }
 
+/*
+ * An effect result fits only the turn that asked for it, in this process:
+ * the program counter on the task that issued it, the turn's buffers alive
+ * (a state saved while an effect is out cannot be resumed).
+ */
+static int
+ddt_pending_ok(const ddt_project_t *p, const ddt_session_t *s)
+{
+    const ddt_bnode_t  *n;
+    const ddt_btask_t  *t;
+
+    if (s->t.messages == NULL || s->t.actions == NULL
+        || s->node >= p->n_nodes)
+    {
+        return 0;
+    }
+    n = &p->nodes[s->node];
+    if (s->task >= n->tasks.count || n->tasks.first + s->task >= p->n_tasks) {
+        return 0;
+    }
+    t = &p->tasks[n->tasks.first + s->task];
+    if (s->wait == DDT_WAIT_BACKEND) {
+        return t->type == DDT_TASK_BACKEND;
+    }
+    return t->type == DDT_TASK_GETDATA && s->eng_ready;
+}
+
 int
 ddt_turn_resume(const ddt_project_t *p, ddt_session_t *s,
     const ddt_effect_result_t *er, ddt_turn_result_t *res, ddt_err_t *err)
@@ -780,21 +807,41 @@ ddt_turn_resume(const ddt_project_t *p, ddt_session_t *s,
 
     res->need_effect = 0;
 
+    if (s->wait != DDT_WAIT_BACKEND && s->wait != DDT_WAIT_ENGINE) {
+        ddt_err_set(err, 409, "conflict",
+                    "no effect is pending on this session");
+        return DDT_ERROR;
+    }
+    if (strcmp(s->checksum, p->checksum_hex) != 0) {
+        ddt_err_set(err, 410, "project_version_gone",
+                    "the session is pinned to load %s of \"%s\"",
+                    s->checksum, s->project);
+        return DDT_ERROR;
+    }
+
+    if (!ddt_pending_ok(p, s)) {
+        if (s->t.messages == NULL || s->t.actions == NULL) {
+            if (ddt_turn_begin(s, s->updated_ms) != DDT_OK) {
+                ddt_err_set(err, 500, "internal", "out of memory");
+                return DDT_ERROR;
+            }
+        }
+        s->status = DDT_STATUS_RUNNING;
+        r = ddt_fail(s, "bad_state", "the session state cannot be resumed: "
+                     "%s", "no effect of this turn is pending");
+        return ddt_continue(p, s, r, res, err);
+    }
+
     if (s->wait == DDT_WAIT_BACKEND) {
         r = ddt_backend_result(p, s, er);
         return ddt_continue(p, s, r, res, err);
     }
 
-    if (s->wait == DDT_WAIT_ENGINE) {
-        ddt_engine_ctx(p, s, &c);
-        r = ddt_engine_rc(p, s, &c, ddt_engine_resume(&c, er), res);
-        if (r == DDT_RUN_REJECT) {
-            r = ddt_fail(s, "engine_failed", "the DDT engine: %s",
-                         c.err.message);
-        }
-        return ddt_continue(p, s, r, res, err);
+    ddt_engine_ctx(p, s, &c);
+    r = ddt_engine_rc(p, s, &c, ddt_engine_resume(&c, er), res);
+    if (r == DDT_RUN_REJECT) {
+        r = ddt_fail(s, "engine_failed", "the DDT engine: %s",
+                     c.err.message);
     }
-
-    ddt_err_set(err, 409, "conflict", "no effect is pending on this session");
-    return DDT_ERROR;
+    return ddt_continue(p, s, r, res, err);
 }

@@ -987,6 +987,49 @@ test_engine_effect(void)
     proj_free(&pj);
 }
 
+/* a state saved while an effect is out (a host bug) does not resume: the
+ * result answers status error bad_state, never a crash */
+static void
+test_saved_mid_effect(void)
+{
+    proj_t               pj;
+    ddt_session_t       *s, *s2;
+    ddt_turn_result_t    r;
+    ddt_err_t            err;
+    ddt_effect_result_t  er;
+    ddt_buf_t            st;
+    ddt_json_t          *j;
+
+    if (compile(&pj, P_FAIL) != 0) {
+        return;
+    }
+    s = create(&pj, NULL, NULL, &r);
+    if (s == NULL) {
+        proj_free(&pj);
+        return;
+    }
+    CHECK(r.need_effect);
+    ddt_buf_init(&st);
+    CHECK_INT(ddt_session_save(s, &st), DDT_OK);
+    CHECK_INT(ddt_session_load(st.data, st.len, &s2, &err), DDT_OK);
+    if (s2 != NULL) {
+        memset(&er, 0, sizeof(er));
+        er.status = 200;
+        er.body = "{\"v\":1}";
+        er.body_len = 7;
+        CHECK_INT(turn(&pj, s2, "{\"text\":\"x\"}", &r, &err), 409);
+        CHECK_INT(ddt_turn_resume(pj.p, s2, &er, &r, &err), DDT_OK);
+        j = parse_resp(&r);
+        CHECK_STR(js(j, "status"), "error");
+        CHECK_STR(js(j, "error.code"), "bad_state");
+        ddt_session_free(s2);
+    }
+    ddt_buf_free(&st);
+    ddt_turn_result_free(&r);
+    ddt_session_free(s);
+    proj_free(&pj);
+}
+
 /* a session is pinned to the load it started on */
 static void
 test_pinned_project(void)
@@ -1034,6 +1077,7 @@ main(void)
     test_replay_ring();
     test_engine_effect();
     test_pinned_project();
+    test_saved_mid_effect();
 
     ddt_arena_free(&A);
     return T_DONE();
