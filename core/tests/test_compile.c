@@ -584,9 +584,45 @@ test_bounds(void)
 }
 
 
+/* The SPEC 2 example and the shipped demo projects compile cleanly. */
+static void
+test_examples(void)
+{
+    static const char *files[] = {
+        "fuzz/corpus/fuzz_project/spec_example.json",
+        "fuzz/corpus/fuzz_project/full.json",
+        "../conf/projects/clinic.json",
+        "../conf/projects/accettazione.json",
+    };
+    size_t        i, n;
+    FILE         *f;
+    static char   buf[1 << 20];
+    ddt_diags_t   d;
+    uint8_t      *b;
+    size_t        len;
+
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        f = fopen(files[i], "rb");
+        if (f == NULL) {
+            fprintf(stderr, "skip %s (not found)\n", files[i]);
+            continue;
+        }
+        n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        ddt_diags_init(&d);
+        CHECK_MSG(ddt_compile(buf, n, &d, &b, &len) == DDT_OK, "%s", files[i]);
+        CHECK_INT(d.errors, 0);
+        CHECK_INT(d.warnings, 0);
+        free(b);
+        ddt_diags_free(&d);
+    }
+}
+
+
 int
 main(void)
 {
+    test_examples();
     test_good_project();
     test_deterministic();
     test_warnings();
