@@ -164,6 +164,12 @@ amount_at(const ex_ctx_t *c, size_t i, amt_t *a)
     a->end = n.end;
 
     iso = currency_at(c, n.end, &e);
+    /* "un milione di euro" */
+    if (iso == NULL && c->loc == DDT_LOCALE_IT && ex_is(c, n.end, "di")
+        && c->t[n.end + 1 < c->n ? n.end + 1 : n.end].type == EX_WORD)
+    {
+        iso = currency_at(c, n.end + 1, &e);
+    }
     if (iso != NULL) {
         a->iso = iso;
         a->end = cents_after(c, e, &a->v);

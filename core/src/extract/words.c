@@ -23,7 +23,8 @@ static const char *const  it_no[] = {
     "non corretto", "non e giusto", "non e esatto", "non va bene",
     "non confermo", "negativo", "assolutamente no", "per niente",
     "niente affatto", "non e cosi", "certo che no", "non e vero",
-    "nient ' affatto", NULL
+    "nient ' affatto", "certamente no", "sicuramente no", "proprio no",
+    "ma no", "ma anche no", NULL
 };
 
 static const char *const  en_yes[] = {
@@ -49,7 +50,8 @@ static const char *const  en_no[] = {
 static const char *const  it_neither[] = {
     "non sono sicuro", "non sono sicura", "non ne sono sicuro",
     "non ne sono sicura", "non sicuro", "non so se", "non e detto",
-    "non proprio", NULL
+    "non proprio", "non esattamente", "non del tutto", "non so",
+    "non saprei", NULL
 };
 
 static const char *const  en_neither[] = {
