@@ -32,6 +32,11 @@ ddt_input_text(ddt_input_t *in, const ddt_json_t *v, ddt_err_t *err)
     s = v->u.str.s;
     len = v->u.str.len;
 
+    if (memchr(s, '\0', len) != NULL) {
+        ddt_err_set(err, 400, "bad_input", "\"text\" must not hold U+0000");
+        return DDT_ERROR;
+    }
+
     /* trim ASCII white space and U+00A0 */
     for ( ;; ) {
         if (len && ddt_is_space((unsigned char) s[0])) {
