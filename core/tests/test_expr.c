@@ -360,6 +360,40 @@ test_value(void)
 }
 
 
+/* memory paths: dotted get/set, intermediate objects, $meta reads */
+static void
+test_memory(void)
+{
+    ddt_json_t        *m;
+    const ddt_json_t  *v;
+    const char        *segs[4] = { "c", "born", "day", "$confidence" };
+    size_t             lens[4] = { 1, 4, 3, 11 };
+
+    m = js("{\"a\":1}");
+    CHECK(ddt_mem_set_dotted(&arena, m, "x.y.z", 5, ddt_json_num(&arena, 7))
+          == DDT_OK);
+    v = ddt_mem_get_dotted(m, "x.y.z", 5);
+    CHECK(v != NULL && v->type == DDT_J_NUM && v->u.n == 7);
+    /* a non-object on the way is replaced */
+    CHECK(ddt_mem_set_dotted(&arena, m, "a.b", 3, ddt_json_bool(&arena, 1))
+          == DDT_OK);
+    v = ddt_mem_get_dotted(m, "a.b", 3);
+    CHECK(v != NULL && v->type == DDT_J_BOOL);
+    CHECK(ddt_mem_get_dotted(m, "a..b", 4) == NULL);
+    CHECK(ddt_mem_get_dotted(m, "nope", 4) == NULL);
+    CHECK(ddt_mem_set_dotted(&arena, m, "", 0, NULL) == DDT_ERROR);
+    /* d.n.s.$confidence reads d.$meta.n.sub.s.confidence */
+    v = ddt_mem_get_segs(memory, segs, lens, 4);
+    CHECK(v != NULL && v->type == DDT_J_NUM && v->u.n == 0.5);
+    v = ddt_mem_get_segs(memory, segs, lens, 2);
+    CHECK(v != NULL && v->type == DDT_J_OBJ);
+    segs[2] = "$layer";
+    lens[2] = 6;
+    v = ddt_mem_get_segs(memory, segs, lens, 3);
+    CHECK(v != NULL && v->type == DDT_J_STR && strcmp(v->u.str.s, "parser") == 0);
+}
+
+
 int
 main(void)
 {
@@ -374,6 +408,7 @@ main(void)
     test_table();
     test_timezones();
     test_value();
+    test_memory();
     ddt_arena_free(&arena);
     return T_DONE();
 }
