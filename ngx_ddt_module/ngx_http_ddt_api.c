@@ -35,6 +35,8 @@ static void ngx_http_ddt_dispatch(ngx_http_ddt_ctx_t *ctx);
 static void ngx_http_ddt_finalize(ngx_http_ddt_ctx_t *ctx, ngx_int_t rc);
 
 static void ngx_http_ddt_session_create(ngx_http_ddt_ctx_t *ctx);
+static void ngx_http_ddt_session_create_checked(ngx_http_ddt_store_op_t *op);
+static void ngx_http_ddt_session_create_run(ngx_http_ddt_ctx_t *ctx);
 static void ngx_http_ddt_turn(ngx_http_ddt_ctx_t *ctx);
 static void ngx_http_ddt_turn_got(ngx_http_ddt_store_op_t *op);
 static void ngx_http_ddt_turn_done(ngx_http_ddt_ctx_t *ctx, ngx_int_t rc,
@@ -530,14 +532,13 @@ ngx_http_ddt_arena(ngx_http_ddt_ctx_t *ctx)
 static void
 ngx_http_ddt_session_create(ngx_http_ddt_ctx_t *ctx)
 {
-    size_t               i;
-    ngx_str_t            pname;
-    ddt_err_t            err;
-    ddt_jerr_t           jerr;
-    ddt_json_t          *root, *v, *project, *variables, *locale, *sid;
-    ddt_jmember_t       *m;
-    ngx_http_request_t  *r;
-    ddt_session_opts_t   opts;
+    size_t                    i;
+    ngx_str_t                 pname;
+    ddt_jerr_t                jerr;
+    ddt_json_t               *root, *v, *project, *variables, *locale, *sid;
+    ddt_jmember_t            *m;
+    ngx_http_request_t       *r;
+    ngx_http_ddt_store_op_t  *op;
 
     r = ctx->r;
 
@@ -643,10 +644,75 @@ ngx_http_ddt_session_create(ngx_http_ddt_ctx_t *ctx)
         return;
     }
 
+    ctx->create_variables = variables;
+    ctx->create_locale = locale ? locale->u.str.s : NULL;
+
+    if (sid == NULL) {
+        ngx_http_ddt_session_create_run(ctx);
+        return;
+    }
+
+    /*
+     * A client's id may exist: say so before the first turn runs (and
+     * calls backends); the write is still conditional on the id being new.
+     */
+
+    op = ngx_http_ddt_op(ctx, ngx_http_ddt_session_create_checked);
+    if (op == NULL) {
+        ngx_http_ddt_finalize(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ctx->mcf->store->get(op) == NGX_AGAIN) {
+        return;
+    }
+
+    ngx_http_ddt_session_create_checked(op);
+}
+
+
+static void
+ngx_http_ddt_session_create_checked(ngx_http_ddt_store_op_t *op)
+{
+    ngx_http_ddt_ctx_t  *ctx;
+
+    ctx = op->data;
+
+    switch (op->rc) {
+
+    case NGX_DECLINED:
+        ngx_http_ddt_session_create_run(ctx);
+        return;
+
+    case NGX_OK:
+    case NGX_BUSY:
+        ngx_http_ddt_finalize(ctx,
+            ngx_http_ddt_reply_error(ctx->r, NGX_HTTP_CONFLICT,
+                                     "session_exists",
+                                     "session \"%V\" already exists",
+                                     &ctx->id));
+        return;
+
+    default:
+        ngx_http_ddt_finalize(ctx, ngx_http_ddt_reply_store_error(ctx));
+        return;
+    }
+}
+
+
+static void
+ngx_http_ddt_session_create_run(ngx_http_ddt_ctx_t *ctx)
+{
+    ddt_err_t            err;
+    ngx_http_request_t  *r;
+    ddt_session_opts_t   opts;
+
+    r = ctx->r;
+
     ngx_memzero(&opts, sizeof(ddt_session_opts_t));
     opts.session_id = (const char *) ctx->id.data;
-    opts.variables = variables;
-    opts.locale = locale ? locale->u.str.s : NULL;
+    opts.variables = ctx->create_variables;
+    opts.locale = ctx->create_locale;
     opts.now_ms = ngx_http_ddt_now_ms(ctx->mcf);
 
     ddt_turn_result_init(&ctx->result);

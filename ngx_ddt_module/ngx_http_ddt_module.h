@@ -144,6 +144,10 @@ struct ngx_http_ddt_ctx_s {
     ngx_http_ddt_load_t        *load;
     ddt_project_t              *project;
 
+    /* session creation: what the first turn needs */
+    const ddt_json_t           *create_variables;
+    const char                 *create_locale;
+
     /* store operation in progress */
     void                       *op;
     uint64_t                    version_read;
