@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "compile_int.h"
 
@@ -331,6 +332,7 @@ typedef struct {
     const char  *name;
     size_t       len;
     uint32_t     steplist;
+    int          used;                /* named by a validate rule */
 } custom_step_t;
 
 static const char *const item_fields[] = {
@@ -416,6 +418,7 @@ compile_steps(cc_t *c, const ddt_json_t *steps, int is_sub, ddt_bitem_t *it,
                 (*custom)[*ncustom].name = k;
                 (*custom)[*ncustom].len = klen;
                 (*custom)[*ncustom].steplist = sl;
+                (*custom)[*ncustom].used = 0;
                 (*ncustom)++;
             }
         }
@@ -614,7 +617,7 @@ compile_choices(cc_t *c, const ddt_json_t *ch, ddt_bitem_t *it)
 
 static void
 compile_validates(cc_t *c, const ddt_json_t *vs, ddt_bitem_t *it,
-    const cc_main_t *m, const cc_sub_t *sub, const custom_step_t *custom,
+    const cc_main_t *m, const cc_sub_t *sub, custom_step_t *custom,
     size_t ncustom)
 {
     static const char *const rule_f[] = { "condition", "step", "text", "sub",
@@ -683,6 +686,7 @@ compile_validates(cc_t *c, const ddt_json_t *vs, ddt_bitem_t *it,
                         && memcmp(custom[k].name, s, len) == 0)
                     {
                         bv.steplist = custom[k].steplist;
+                        custom[k].used = 1;
                         found = 1;
                     }
                 }
@@ -716,6 +720,42 @@ compile_validates(cc_t *c, const ddt_json_t *vs, ddt_bitem_t *it,
         cc_pop(c, s2);
     }
     cc_pop(c, save);
+}
+
+
+/* A custom step key is an invalid step: some validate rule must name it
+ * (this also catches misspelt step names such as "nomatch"). */
+static void
+unused_steps(cc_t *c, const custom_step_t *custom, size_t ncustom)
+{
+    size_t       i, save;
+    int          st;
+    const char  *hint;
+
+    for (i = 0; i < ncustom; i++) {
+        if (custom[i].used) {
+            continue;
+        }
+        hint = NULL;
+        for (st = 0; st < DDT_STEP_COUNT; st++) {
+            if (strlen(ddt_step_name((ddt_step_t) st)) == custom[i].len
+                && strncasecmp(ddt_step_name((ddt_step_t) st), custom[i].name,
+                               custom[i].len) == 0)
+            {
+                hint = ddt_step_name((ddt_step_t) st);
+            }
+        }
+        save = cc_push_key(c, "steps", 5);
+        cc_push_key(c, custom[i].name, custom[i].len);
+        if (hint != NULL) {
+            cc_error(c, "unknown step '%s' (did you mean '%s'?)",
+                     custom[i].name, hint);
+        } else {
+            cc_error(c, "unknown step '%s': a custom step must be named by "
+                     "a validate rule", custom[i].name);
+        }
+        cc_pop(c, save);
+    }
 }
 
 
@@ -914,6 +954,7 @@ compile_node(cc_t *c, const cc_ddt_t *d, uint32_t ddt_idx,
     compile_choices(c, cc_get(js, "choices"), it);
     compile_layers(c, cc_get(js, "extract"), it, m, s);
     compile_validates(c, cc_get(js, "validate"), it, m, s, custom, ncustom);
+    unused_steps(c, custom, ncustom);
 
     if (parent == NULL && it->required && it->steps[DDT_STEP_START] == DDT_NONE)
     {

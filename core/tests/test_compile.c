@@ -338,6 +338,12 @@ test_errors(void)
     EXPECT("{" HEAD "'flow':{'start':'a','nodes':[{'id':'a','tasks':["
            "{'type':'Dance'}]}]}}", "flow.nodes[0].tasks[0].type",
            "unknown task type");
+    EXPECT("{" HEAD GOOD_FLOW "'ddts':{'c':{'data':[{'id':'name',"
+           "'steps':{'start':['x'],'nomatch':['y']}}]}}}",
+           "ddts.c.data[0].steps.nomatch", "did you mean 'noMatch'");
+    EXPECT("{" HEAD GOOD_FLOW "'ddts':{'c':{'data':[{'id':'name',"
+           "'steps':{'start':['x'],'tooOld':['y']}}]}}}",
+           "ddts.c.data[0].steps.tooOld", "validate rule");
     EXPECT("{" HEAD GOOD_FLOW "'ddts':{'c':{'data':[{'id':'name','confirm':'maybe',"
            "'steps':{'start':['x']}}]}}}", "ddts.c.data[0].confirm", NULL);
     EXPECT("{" HEAD GOOD_FLOW "'ddts':{'c':{'data':[{'id':'name',"
