@@ -457,6 +457,101 @@ try_date_at(const ex_ctx_t *c, size_t i, date_t *best)
     }
 }
 
+/* Day of the week, 0 Sunday .. 6 Saturday (Sakamoto). */
+static int
+weekday(int y, int m, int d)
+{
+    static const int  t[12] = { 0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4 };
+
+    if (m < 3) {
+        y--;
+    }
+    return (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7;
+}
+
+/* "lunedì (prossimo)", "(next) Monday": days from today to the next such
+ * day (a week ahead when it is today); -100 if none. */
+static int
+weekday_at(const ex_ctx_t *c, size_t i, size_t *end)
+{
+    static const char *const  it[] = {
+        "domenica", "lunedi", "martedi", "mercoledi", "giovedi", "venerdi",
+        "sabato", NULL
+    };
+    static const char *const  en[] = {
+        "sunday", "monday", "tuesday", "wednesday", "thursday", "friday",
+        "saturday", NULL
+    };
+    const char *const  *tab;
+    size_t              k;
+    int                 w, off, today;
+
+    k = i;
+    tab = (c->loc == DDT_LOCALE_EN) ? en : it;
+    if (c->loc == DDT_LOCALE_EN && (ex_is(c, k, "next") || ex_is(c, k, "this")
+                                    || ex_is(c, k, "on")))
+    {
+        k++;
+    }
+    for (w = 0; tab[w]; w++) {
+        if (ex_is(c, k, tab[w])) {
+            break;
+        }
+    }
+    if (tab[w] == NULL) {
+        return -100;
+    }
+    k++;
+    if (c->loc == DDT_LOCALE_IT
+        && (ex_is(c, k, "prossimo") || ex_is(c, k, "prossima")))
+    {
+        k++;
+    }
+
+    today = weekday(c->o->today_year, c->o->today_month, c->o->today_day);
+    off = (w - today + 7) % 7;
+    *end = k;
+    return off == 0 ? 7 : off;
+}
+
+/* "fra tre giorni", "tra una settimana", "in 2 weeks". */
+static int
+in_days_at(const ex_ctx_t *c, size_t i, size_t *end)
+{
+    ex_num_t  n;
+    size_t    k;
+    int       mul;
+
+    if (c->loc == DDT_LOCALE_EN ? !ex_is(c, i, "in")
+        : !(ex_is(c, i, "fra") || ex_is(c, i, "tra")))
+    {
+        return -100;
+    }
+    k = i + 1;
+    if (ex_is(c, k, "un") || ex_is(c, k, "una") || ex_is(c, k, "a")
+        || ex_is(c, k, "one"))
+    {
+        n.v = 1;
+        n.end = k + 1;
+    } else if (!ex_number(c, k, 0, &n) || n.frac || n.v < 1 || n.v > 400) {
+        return -100;
+    }
+    k = n.end;
+    if (ex_is(c, k, "giorni") || ex_is(c, k, "giorno") || ex_is(c, k, "days")
+        || ex_is(c, k, "day"))
+    {
+        mul = 1;
+    } else if (ex_is(c, k, "settimane") || ex_is(c, k, "settimana")
+               || ex_is(c, k, "weeks") || ex_is(c, k, "week"))
+    {
+        mul = 7;
+    } else {
+        return -100;
+    }
+    *end = k + 1;
+    return (int) n.v * mul;
+}
+
 /* Relative days: oggi, domani, ieri ... from the caller's today. */
 static int
 relative_at(const ex_ctx_t *c, size_t i, size_t *end)
@@ -553,7 +648,7 @@ ex_parse_date(ex_ctx_t *c, ex_cand_t *out)
 {
     date_t  best, may;
     size_t  i, e, may_i;
-    int     off, d, m, y, have_may;
+    int     off, d, m, y, have_may, weak;
 
     have_may = 0;
     may_i = 0;
@@ -566,7 +661,21 @@ ex_parse_date(ex_ctx_t *c, ex_cand_t *out)
 
         try_date_at(c, i, &best);
 
+        /* a weekday is weak: "lunedì 12 marzo" is the 12th of March */
+        weak = 0;
         off = relative_at(c, i, &e);
+        if (off == -100) {
+            off = in_days_at(c, i, &e);
+        }
+        if (off == -100 && best.end == 0 && c->o->today_year > 0
+            && c->o->today_month >= 1 && c->o->today_month <= 12
+            && c->o->today_day >= 1
+            && c->o->today_day <= ex_days_in_month(c->o->today_month,
+                                                   c->o->today_year))
+        {
+            off = weekday_at(c, i, &e);
+            weak = 1;
+        }
         if (off > -100 && e > best.end) {
             d = c->o->today_day;
             m = c->o->today_month;
@@ -588,11 +697,12 @@ ex_parse_date(ex_ctx_t *c, ex_cand_t *out)
             continue;
         }
 
-        /* English "may" alone is more often the verb: only when nothing
-         * else in the utterance is a date. */
-        if (c->loc == DDT_LOCALE_EN && best.end == i + 1
-            && best.day == ABSENT && best.year == ABSENT
-            && ex_is(c, i, "may"))
+        /* English "may" alone is more often the verb, and a weekday is
+         * a date only when nothing else in the utterance is one. */
+        if (weak
+            || (c->loc == DDT_LOCALE_EN && best.end == i + 1
+                && best.day == ABSENT && best.year == ABSENT
+                && ex_is(c, i, "may")))
         {
             if (!have_may) {
                 may = best;
