@@ -2,9 +2,10 @@
 /*
  * ngx_http_ddt_body.c: JSON request bodies.  The media type check (415),
  * the size limit (413: before reading when Content-Length says so, while
- * reading otherwise, through a request body filter that counts and drops
- * what is past the limit), reading with nginx's body reader, and joining
- * the body, in memory or buffered to a temporary file, into one buffer.
+ * reading otherwise), reading with nginx's body reader, and a request body
+ * filter that collects the body into one buffer in the pool as it arrives
+ * (so a body never goes to a temporary file) and drops what is past the
+ * limit.
  */
 
 #include "ngx_http_ddt_module.h"
@@ -161,13 +162,22 @@ ngx_http_ddt_body_read(ngx_http_request_t *r,
 }
 
 
-/* Counts body bytes; past the limit, drops them and remembers it. */
+/*
+ * Collects the body into the request pool as it arrives, up to the limit;
+ * past it, remembers that and drops the rest.  Every buffer is consumed
+ * here and only the end-of-body mark goes on to nginx's save filter, so
+ * nothing is buffered twice (or to a file) and a body over the limit never
+ * fills nginx's buffers.
+ */
 
 static ngx_int_t
 ngx_http_ddt_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     off_t                size;
-    ngx_chain_t         *cl, *last, **ll;
+    size_t               cap;
+    u_char              *p;
+    ngx_buf_t           *b;
+    ngx_chain_t         *cl, *out, **ll;
     ngx_http_ddt_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_ddt_module);
@@ -178,46 +188,70 @@ ngx_http_ddt_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_next_request_body_filter(r, in);
     }
 
-    size = 0;
+    out = NULL;
+    ll = &out;
 
     for (cl = in; cl; cl = cl->next) {
-        size += ngx_buf_size(cl->buf);
-    }
+        b = cl->buf;
+        size = ngx_buf_in_memory(b) ? b->last - b->pos : 0;
 
-    ctx->body_seen += size;
+        if (size && !ctx->body_too_large) {
 
-    if (ctx->body_seen <= ctx->body_limit && !ctx->body_too_large) {
-        return ngx_http_next_request_body_filter(r, in);
-    }
+            if (ctx->body_seen + size > ctx->body_limit) {
+                ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                              "ddt: request body over %O bytes, "
+                              "discarding it", ctx->body_limit);
+                ctx->body_too_large = 1;
 
-    if (!ctx->body_too_large) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "ddt: request body over %O bytes, discarding it",
-                      ctx->body_limit);
-    }
+            } else {
+                if ((size_t) (ctx->body_seen + size) > ctx->body_cap) {
+                    cap = ngx_max(ctx->body_cap * 2,
+                                  (size_t) (ctx->body_seen + size));
+                    cap = ngx_max(cap, 4096);
+                    cap = ngx_min(cap, (size_t) ctx->body_limit);
 
-    ctx->body_too_large = 1;
+                    p = ngx_palloc(r->pool, cap);
+                    if (p == NULL) {
+                        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                    }
 
-    /* consume everything, pass on only the end of the body */
+                    if (ctx->body_seen) {
+                        ngx_memcpy(p, ctx->body, ctx->body_seen);
+                    }
 
-    last = NULL;
-    ll = &last;
+                    if (ctx->body) {
+                        ngx_pfree(r->pool, ctx->body);
+                    }
 
-    for (cl = in; cl; cl = cl->next) {
-        cl->buf->pos = cl->buf->last;
+                    ctx->body = p;
+                    ctx->body_cap = cap;
+                }
 
-        if (cl->buf->in_file) {
-            cl->buf->file_pos = cl->buf->file_last;
+                ngx_memcpy(ctx->body + ctx->body_seen, b->pos, size);
+                ctx->body_seen += size;
+            }
         }
 
-        if (cl->buf->last_buf) {
-            *ll = cl;
-            ll = &cl->next;
+        b->pos = b->last;
+
+        if (b->in_file) {
+            b->file_pos = b->file_last;
+        }
+
+        if (b->last_buf) {
+            *ll = ngx_alloc_chain_link(r->pool);
+            if (*ll == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            (*ll)->buf = b;
+            (*ll)->next = NULL;
+            ll = &(*ll)->next;
         }
     }
 
-    if (last) {
-        return ngx_http_next_request_body_filter(r, last);
+    if (out) {
+        return ngx_http_next_request_body_filter(r, out);
     }
 
     return NGX_OK;
@@ -225,36 +259,19 @@ ngx_http_ddt_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
 
 /*
- * After reading: the whole body in ctx->body (in place when it is one
- * buffer in memory, else joined in the pool; not NUL-terminated) and
- * NGX_OK; or NGX_DONE after a 413 reply when it went over the limit, with
- * *reply set to what the request is to be finalized with.
+ * After reading: the whole body in ctx->body (collected by the filter, in
+ * the pool; not NUL-terminated) and NGX_OK; or NGX_DONE after a 413 reply
+ * when it went over the limit, with *reply set to what the request is to
+ * be finalized with.
  */
 
 ngx_int_t
 ngx_http_ddt_body_collect(ngx_http_request_t *r, ngx_http_ddt_ctx_t *ctx,
     ngx_int_t *reply)
 {
-    off_t         len;
-    u_char       *p;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
     ctx->reading_body = 0;
 
-
-    len = 0;
-
-    if (r->request_body) {
-        for (cl = r->request_body->bufs; cl; cl = cl->next) {
-            b = cl->buf;
-            len += b->in_file ? b->file_last - b->file_pos
-                              : b->last - b->pos;
-        }
-    }
-
-    if (ctx->body_too_large || len > ctx->body_limit) {
+    if (ctx->body_too_large) {
         *reply = ngx_http_ddt_reply_error(r,
                                           NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                           "body_too_large",
@@ -263,50 +280,11 @@ ngx_http_ddt_body_collect(ngx_http_request_t *r, ngx_http_ddt_ctx_t *ctx,
         return NGX_DONE;
     }
 
-    /* one buffer in memory (the usual case): read in place */
-
-    cl = r->request_body ? r->request_body->bufs : NULL;
-
-    if (cl && cl->next == NULL && !cl->buf->in_file
-        && cl->buf->last - cl->buf->pos == len)
-    {
-        ctx->body = cl->buf->pos;
-        ctx->body_len = len;
-        return NGX_OK;
-    }
-
-    ctx->body = ngx_pnalloc(r->pool, len + 1);
     if (ctx->body == NULL) {
-        *reply = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return NGX_DONE;
+        ctx->body = (u_char *) "";
     }
 
-    p = ctx->body;
-
-    if (r->request_body) {
-        for (cl = r->request_body->bufs; cl; cl = cl->next) {
-            b = cl->buf;
-
-            if (b->in_file) {
-                n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                                  b->file_pos);
-                if (n != b->file_last - b->file_pos) {
-                    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                                  "ddt: cannot read the buffered body");
-                    *reply = NGX_HTTP_INTERNAL_SERVER_ERROR;
-                    return NGX_DONE;
-                }
-
-                p += n;
-                continue;
-            }
-
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-        }
-    }
-
-    *p = '\0';
-    ctx->body_len = p - ctx->body;
+    ctx->body_len = ctx->body_seen;
 
     return NGX_OK;
 }

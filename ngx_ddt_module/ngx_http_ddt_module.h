@@ -124,6 +124,7 @@ struct ngx_http_ddt_ctx_s {
     /* body */
     off_t                       body_limit;
     off_t                       body_seen;
+    size_t                      body_cap;
     unsigned                    body_too_large:1;
     unsigned                    reading_body:1;
     unsigned                    arena_used:1;
