@@ -419,7 +419,7 @@ ex_parse_phone(ex_ctx_t *c, ex_cand_t *out)
             /* separators between groups */
             while (k < c->n && (ex_punct(c, k, '-') || ex_punct(c, k, '.')
                                 || ex_punct(c, k, '/') || ex_punct(c, k, '(')
-                                || ex_punct(c, k, ')')))
+                                || ex_punct(c, k, ')') || ex_punct(c, k, ',')))
             {
                 k++;
             }
