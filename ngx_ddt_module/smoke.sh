@@ -48,6 +48,7 @@ pid logs/nginx.pid;
 events { worker_connections 256; }
 http {
     access_log off;
+    client_body_buffer_size 1k;
     client_body_temp_path $PREFIX/body;
     proxy_temp_path $PREFIX/proxy;
     ddt_zone_size 4m;
@@ -74,11 +75,12 @@ nginx -p "$PREFIX/" -c "$PREFIX/conf/nginx.conf" || exit 1
 trap 'kill $(cat "$PREFIX/logs/nginx.pid") 2>/dev/null' EXIT
 sleep 0.3
 
-# expect WHAT CODE METHOD PATH [BODY [CONTENT-TYPE]]
+# expect WHAT CODE METHOD PATH [BODY [CONTENT-TYPE [CURL-OPTION]]]
 expect() {
     what=$1 code=$2 method=$3 path=$4 body=${5:-} ct=${6:-application/json}
+    opt=${7:--s}
     if [ -n "$body" ]; then
-        got=$(curl -s -o "$PREFIX/out" -w '%{http_code}' -X "$method" \
+        got=$(curl -s $opt -o "$PREFIX/out" -w '%{http_code}' -X "$method" \
               -H "Content-Type: $ct" --data-binary "$body" "$B$path")
     else
         got=$(curl -s -o "$PREFIX/out" -w '%{http_code}' -X "$method" "$B$path")
@@ -105,6 +107,13 @@ expect "bad json" 400 POST /v1/sessions/smoke-0001/turns '{"text": '
 expect "bad input" 400 POST /v1/sessions/smoke-0001/turns '{"text": "x", "dtmf": "1"}'
 expect "not json" 415 POST /v1/sessions/smoke-0001/turns 'x' text/plain
 expect "method" 405 PUT /v1/sessions/smoke-0001
+big=$(head -c 70000 /dev/zero | tr '\0' ' ')
+expect "body over 64k" 413 POST /v1/sessions "{$big}"
+expect "chunked body over 64k" 413 POST /v1/sessions "{$big}" \
+       application/json "-HTransfer-Encoding:chunked"
+expect "chunked body" 201 POST /v1/sessions \
+       "{$(head -c 5000 /dev/zero | tr '\0' ' ')\"project\": \"smoke\"}" \
+       application/json "-HTransfer-Encoding:chunked"
 expect "unknown session" 404 GET /v1/sessions/nope-nope-nope
 expect "unknown project" 404 POST /v1/sessions '{"project": "nope"}'
 expect "put same" 200 PUT /v1/projects/smoke "$(cat "$PREFIX/proj/smoke.json")"
