@@ -445,7 +445,8 @@ try_date_at(const ex_ctx_t *c, size_t i, date_t *best)
 
     /* "nel 1980", "in 1980": a year alone */
     if (ex_is_any(c, i, en ? (const char *const[]) { "in", NULL }
-                          : (const char *const[]) { "nel", "del", NULL }))
+                          : (const char *const[]) { "nel", "del", NULL })
+        && !(i > 0 && c->t[i - 1].type == EX_NUM))
     {
         y = year_at(c, i + 1, &e, 0);
         if (y > 0 && e > best->end) {

@@ -922,6 +922,14 @@ ex_parse_number(ex_ctx_t *c, int integer, ex_cand_t *out)
             i = s;
             continue;
         }
+        /* "twenty-first" is an ordinal */
+        if (num.words && ex_punct(c, num.end, '-') && ex_adj(c, num.end)
+            && ex_adj(c, num.end + 1) && num.end + 1 < c->n
+            && c->t[num.end + 1].type == EX_WORD)
+        {
+            i = num.end;
+            continue;
+        }
 
         if (neg) {
             num.v = -num.v;
