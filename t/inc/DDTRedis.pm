@@ -16,6 +16,7 @@ use File::Temp ();
 use Time::HiRes qw(time sleep);
 
 our @Children;
+our $Owner = $$;                # forked helpers must not run the END block
 our $Dir = File::Temp::tempdir('ddt-redis-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $Dir;
 
@@ -62,9 +63,12 @@ sub stop {
 }
 
 END {
-    my $rc = $?;
-    stop($_, 'KILL') for @Children;
-    $? = $rc;
+    if ($$ == $Owner) {
+        my $rc = $?;
+        my @c = @Children;
+        stop($_, 'KILL') for @c;
+        $? = $rc;
+    }
 }
 
 # ---- RESP client ------------------------------------------------------------

@@ -232,6 +232,43 @@ sub at_once {
     return map { parse($_) } @bufs;
 }
 
+# Several requests one after the other on one keep-alive connection; each
+# answer is read by its Content-Length.  Returns [parsed answer, seconds]
+# per request (code 0 when no complete answer came within $timeout).
+sub keepalive {
+    my ($timeout, @reqs) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => port(),
+                                  Proto => 'tcp') or die "connect: $!";
+    binmode $s;
+    my $sel = IO::Select->new($s);
+    my @out;
+    my $buf = '';
+    for my $req (@reqs) {
+        (my $raw = $req) =~ s/Connection: close/Connection: keep-alive/;
+        my $t0 = time;
+        print {$s} $raw;
+        $s->flush;
+        my $res;
+        while (time - $t0 < $timeout) {
+            if ($buf =~ /\A(.*?\r\n\r\n)/s) {
+                my $head = $1;
+                my ($len) = $head =~ /^Content-Length:\s*(\d+)/mi;
+                $len //= 0;
+                if (length($buf) >= length($head) + $len) {
+                    $res = parse(substr($buf, 0, length($head) + $len, ''));
+                    last;
+                }
+            }
+            next unless $sel->can_read(0.05);
+            my $n = sysread($s, $buf, 65536, length $buf);
+            last unless $n;
+        }
+        push @out, [$res // { code => 0, head => '', body => '' }, time - $t0];
+    }
+    close $s;
+    return @out;
+}
+
 sub http {
     my ($method, $path, $body, $headers) = @_;
     my ($r) = at_once(raw_request($method, $path, $body, $headers));
