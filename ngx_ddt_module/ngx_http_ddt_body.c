@@ -207,7 +207,18 @@ ngx_http_ddt_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
                 if ((size_t) (ctx->body_seen + size) > ctx->body_cap) {
                     cap = ngx_max(ctx->body_cap * 2,
                                   (size_t) (ctx->body_seen + size));
-                    cap = ngx_max(cap, 4096);
+
+                    if (ctx->body_cap == 0
+                        && r->headers_in.content_length_n > 0)
+                    {
+                        /* the announced length, in one allocation */
+                        cap = ngx_max(cap, (size_t)
+                                      r->headers_in.content_length_n);
+
+                    } else {
+                        cap = ngx_max(cap, 4096);
+                    }
+
                     cap = ngx_min(cap, (size_t) ctx->body_limit);
 
                     p = ngx_palloc(r->pool, cap);
