@@ -366,3 +366,35 @@ Content-Type: application/json; charset=utf-8
 ]
 --- no_error_log
 [error]
+
+
+
+=== TEST 17: pipelined requests on one keep-alive connection (create, turn, GET)
+--- pipelined_requests eval
+[
+"POST /v1/sessions\n{\"project\": \"echo\", \"sessionId\": \"api-pipe-0001\"}",
+"POST /v1/sessions/api-pipe-0001/turns\n{\"text\": \"piped\"}",
+"GET /v1/sessions/api-pipe-0001",
+]
+--- error_code eval
+[201, 200, 200]
+--- json eval
+[ { version => 1 }, { version => 2, 'messages.0.text' => 'You said piped.' },
+  { version => 2 } ]
+--- no_error_log
+[error]
+
+
+
+=== TEST 18: a body that arrives in pieces, with pauses, is read whole
+--- request eval
+[[
+"POST /v1/sessions\n{\"project\": \"ec",
+{ value => "ho\", \"sessionId\": \"api-slow-0001\", ", delay_before => 0.3 },
+{ value => "\"variables\": {\"x\": 1}}", delay_before => 0.3 },
+]]
+--- error_code: 201
+--- json eval
+{ sessionId => 'api-slow-0001', version => 1 }
+--- no_error_log
+[error]

@@ -226,7 +226,7 @@ __DATA__
     0 => sub {
         my $ttl = main::r('PTTL', main::skey('redis-ttl-00001'));
         Test::More::ok($ttl > 2000 && $ttl <= 3000, "TTL is 3 s after creation: $ttl");
-        sleep 1.2;
+        Time::HiRes::sleep(1.2);
     },
     1 => sub {
         my $ttl = main::r('PTTL', main::skey('redis-ttl-00001'));
@@ -236,7 +236,7 @@ __DATA__
         my $ttl = main::r('PTTL', main::skey('redis-ttl-00001'));
         Test::More::ok($ttl > 2500, "a turn renews: $ttl");
         my $tt = main::r('PTTL', main::tkey('redis-ttl-00001'));
-        sleep 3.3;
+        Time::HiRes::sleep(3.3);
     },
 }
 --- json eval

@@ -165,7 +165,7 @@ __DATA__
         Test::More::is($slow->{code}, 503, "$name - a paused Redis: 503");
         Test::More::ok($slow->{secs} >= 0.25 && $slow->{secs} < 1.2,
                        "$name - after ddt_redis_timeout (300ms): $slow->{secs} s");
-        sleep 1.6;
+        Time::HiRes::sleep(1.6);
 
         main::redis_down();
         $main::Hole = DDTRedis::start_blackhole($main::RP);
@@ -180,7 +180,7 @@ __DATA__
                 unless $r->{code} == 503
                        && ($r->{json}{error}{code} // '') eq 'store_unavailable'
                        && $r->{secs} < 1.2;
-            sleep 0.15;
+            Time::HiRes::sleep(0.15);
         }
         Test::More::is("@bad", "", "$name - 503 within the timeout (slowest " . sprintf("%.3f", $max) . " s)");
 
@@ -198,7 +198,7 @@ __DATA__
                                             '{"text": "gone"}');
             close $s;
         }
-        sleep 0.5;
+        Time::HiRes::sleep(0.5);
         my $h = main::timed('GET', '/v1/health');
         Test::More::is($h->{code}, 503, "$name - health 503 while Redis does not answer");
         Test::More::ok($h->{secs} < 1.2, "$name - within the timeout");

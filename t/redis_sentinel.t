@@ -117,12 +117,12 @@ __DATA__
             return defined $v && !ref $v && $v == 4;
         }, 5);
         DDTRedis::stop($main::Master->{pid}, 'KILL');
-        my $t_kill = time;
+        my $t_kill = Time::HiRes::time();
 
         # keep talking until both conversations succeed 5 times in a row
         my ($failed, $ok_run, $turns, $t_back) = (0, 0, 0, undef);
         my %codes;
-        while (time - $t_kill < 30) {
+        while (Time::HiRes::time() - $t_kill < 30) {
             for my $id (@ids) {
                 my $r = main::turn($id, "during$turns");
                 $turns++;
@@ -137,16 +137,16 @@ __DATA__
                 }
             }
             if ($ok_run >= 10) {
-                $t_back //= time;
+                $t_back //= Time::HiRes::time();
                 last;
             }
-            sleep 0.05;
+            Time::HiRes::sleep(0.05);
         }
         Test::More::diag(sprintf("sentinel failover: %d of %d turns failed (%s), "
                                  . "conversations back after %.2f s",
                                  $failed, $turns,
                                  CORE::join(' ', map { "$_:$codes{$_}" } sort keys %codes),
-                                 ($t_back // time) - $t_kill));
+                                 ($t_back // Time::HiRes::time()) - $t_kill));
         Test::More::ok(defined $t_back, "$name - conversations go on after the failover");
         Test::More::ok($failed < $turns, "$name - failed turns are bounded ($failed of $turns)");
         Test::More::ok(!grep({ $_ != 200 && $_ != 503 } keys %codes),

@@ -377,19 +377,24 @@ sub build_request ($$$) {
 
 sub send_raw ($$) {
     my ($raw, $timeout) = @_;
+    my @packets = ref $raw ? @$raw : ({ value => $raw });
     my $s = IO::Socket::INET->new(PeerAddr => $ServerAddr,
                                   PeerPort => $ServerPort, Proto => 'tcp',
                                   Timeout => $timeout)
         or return (undef, "connect: $!");
     binmode $s;
-    my $off = 0;
-    while ($off < length $raw) {
-        my $n = syswrite($s, $raw, length($raw) - $off, $off);
-        if (!defined $n) {
-            next if $!{EINTR};
-            last;           # the server may answer early (413) and close
+    PACKET: for my $p (@packets) {
+        sleep($p->{delay_before}) if $p->{delay_before};
+        my $data = $p->{value};
+        my $off = 0;
+        while ($off < length $data) {
+            my $n = syswrite($s, $data, length($data) - $off, $off);
+            if (!defined $n) {
+                next if $!{EINTR};
+                last PACKET;    # the server may answer early (413), close
+            }
+            $off += $n;
         }
-        $off += $n;
     }
     my $sel = IO::Select->new($s);
     my $buf = '';
@@ -623,8 +628,25 @@ sub requests_of ($) {
         bail_out($block->name . " - no --- request") unless defined $r;
         my @list = ref $r ? @$r : ($r);
         for my $i (0 .. $#list) {
-            my $one = ref $list[$i] ? join('', @{ $list[$i] }) : $list[$i];
-            push @reqs, build_request($one, headers_for($more, $i), 'close');
+            if (!ref $list[$i]) {
+                push @reqs, build_request($list[$i], headers_for($more, $i),
+                                          'close');
+                next;
+            }
+            # a request given as packets: build it whole, then cut it again
+            # at the same distances from its end (the body's tail is never
+            # trimmed when the last packet does not end in white space)
+            my @p = map { ref $_ ? { %$_ } : { value => $_ } } @{ $list[$i] };
+            my $orig = join '', map { $_->{value} } @p;
+            my $built = build_request($orig, headers_for($more, $i), 'close');
+            my ($left, $start) = (length $orig, 0);
+            for my $k (0 .. $#p) {
+                $left -= length $p[$k]{value};
+                my $end = $k == $#p ? length $built : length($built) - $left;
+                $p[$k]{value} = substr($built, $start, $end - $start);
+                $start = $end;
+            }
+            push @reqs, \@p;
         }
     }
     return (\@reqs, 0);
@@ -669,7 +691,7 @@ sub run_block ($) {
         my $total = $pipelined || @$reqs;
         my $idx = 0;
         for my $raw (@$reqs) {
-            my $is_head = $raw =~ /\AHEAD /;
+            my $is_head = (ref $raw ? $raw->[0]{value} : $raw) =~ /\AHEAD /;
             my ($buf, $err) = send_raw($raw, $timeout);
             if ($err) {
                 Test::More::fail("$name - $err (req $idx)");
