@@ -161,6 +161,9 @@ ngx_http_ddt_redis_conn_init(ngx_cycle_t *cycle,
         ngx_http_ddt_redis_sentinel.timer.handler =
                                         ngx_http_ddt_redis_sentinel_timer;
         ngx_http_ddt_redis_sentinel.timer.log = cycle->log;
+
+        /* never NULL: nginx's debug log reads the "fd" of a timer's data */
+        ngx_http_ddt_redis_sentinel.timer.data = &ngx_http_ddt_redis_sentinel;
         ngx_http_ddt_redis_sentinel.timer.cancelable = 1;
 
         ngx_http_ddt_redis_have_target = 0;
