@@ -184,9 +184,9 @@ ngx_http_ddt_redis_conn_init(ngx_cycle_t *cycle,
 
 
 /*
- * Worker exit: free every context (their pending callbacks see NULL and
- * answer 503, nothing is written half), no synchronous command, no timer
- * left to hold the worker.
+ * Worker exit: unhook what is still pending (no request code runs in an
+ * exiting process), free every context (a command in flight either ran
+ * whole in Redis or not at all), no synchronous command, no timer left.
  */
 
 void
@@ -206,6 +206,17 @@ ngx_http_ddt_redis_conn_exit(ngx_cycle_t *cycle)
 
     for (i = 0; i < ngx_http_ddt_redis_npool; i++) {
         conn = &ngx_http_ddt_redis_pool[i];
+
+        /* the process is going: no request code runs from here on */
+
+        for (q = ngx_queue_head(&conn->pending);
+             q != ngx_queue_sentinel(&conn->pending);
+             q = ngx_queue_next(q))
+        {
+            p = ngx_queue_data(q, ngx_http_ddt_redis_pending_t, queue);
+            p->handler = NULL;
+            p->data = NULL;
+        }
 
         if (conn->timer.timer_set) {
             ngx_del_timer(&conn->timer);
@@ -589,7 +600,13 @@ ngx_http_ddt_redis_command(ngx_http_ddt_redis_reply_pt handler, void *data,
     p->timer.handler = ngx_http_ddt_redis_pending_timeout;
     p->timer.data = p;
     p->timer.log = ngx_http_ddt_redis_log;
-    p->timer.cancelable = 1;
+
+    /*
+     * Not cancelable: a worker shutting down gracefully (reload) waits for
+     * the requests it still serves, at most ddt_redis_timeout each.  The
+     * connect, backoff and sentinel timers are cancelable.
+     */
+    p->timer.cancelable = 0;
 
     if (redisAsyncCommandArgv(conn->ac, ngx_http_ddt_redis_reply, p, argc,
                               argv, argvlen)

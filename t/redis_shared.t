@@ -196,3 +196,44 @@ __DATA__
 }
 --- no_error_log
 [alert]
+
+
+
+=== TEST 4: nginx -s reload (HUP): old workers close their Redis connections and exit, conversations go on
+--- request eval
+[
+"POST /v1/sessions\n{\"project\": \"echo\", \"sessionId\": \"shared-hup-0001\"}",
+"POST /v1/sessions/shared-hup-0001/turns\n{\"text\": \"after\"}",
+]
+--- error_code eval
+[201, 200]
+--- json eval
+[ undef, { version => 3, 'messages.0.text' => 'You said after.' } ]
+--- after eval
+{
+    0 => sub {
+        my $name = $_[0]->name;
+        my $t = main::spread('POST', '/v1/sessions/shared-hup-0001/turns', '{"text": "before"}');
+        Test::More::is($t->{code}, 200, "$name - a turn before the reload");
+        my $pidfile = Test::Nginx::Socket::server_root() . "/logs/nginx.pid";
+        open my $f, '<', $pidfile or die "$pidfile: $!";
+        CORE::chomp(my $pid = <$f>);
+        my %old = map { (main::spread('GET', '/v1/health')->{worker} // '') => 1 } 1 .. 10;
+        my $clients0 = DDTRedis::cmd($main::RP, 'INFO', 'clients') =~ /connected_clients:(\d+)/ ? $1 : 0;
+        kill 'HUP', $pid;
+        my $t0 = Time::HiRes::time();
+        my $gone = 0;
+        while (Time::HiRes::time() - $t0 < 10) {
+            Time::HiRes::sleep(0.1);
+            $gone = !grep { $_ =~ /^\d+$/ && kill(0, $_) } keys %old;
+            last if $gone;
+        }
+        Test::More::ok($gone, "$name - the old workers exited ("
+                       . sprintf("%.2f", Time::HiRes::time() - $t0) . " s)");
+        my $clients1 = DDTRedis::cmd($main::RP, 'INFO', 'clients') =~ /connected_clients:(\d+)/ ? $1 : 0;
+        Test::More::ok($clients1 <= $clients0, "$name - their Redis connections are closed ($clients0 -> $clients1)");
+    },
+}
+--- no_error_log
+[alert]
+[error]
