@@ -398,3 +398,26 @@ Content-Type: application/json; charset=utf-8
 { sessionId => 'api-slow-0001', version => 1 }
 --- no_error_log
 [error]
+
+
+
+=== TEST 19: a session remembers its last 16 turnIds
+--- request eval
+my $id = "api-tid16-001";
+[
+"POST /v1/sessions\n{\"project\": \"echo\", \"sessionId\": \"$id\"}",
+(map { "POST /v1/sessions/$id/turns\n{\"text\": \"w$_\", \"turnId\": \"k$_\"}" } 1 .. 17),
+"POST /v1/sessions/$id/turns\n{\"text\": \"w2\", \"turnId\": \"k2\"}",
+"POST /v1/sessions/$id/turns\n{\"text\": \"w1\", \"turnId\": \"k1\"}",
+]
+--- error_code eval
+[201, (200) x 17, 200, 200]
+--- json eval
+[
+ undef,
+ (map { { version => $_ + 1 } } 1 .. 17),
+ { version => 3, 'messages.0.text' => 'You said w2.' },
+ { version => 19, 'messages.0.text' => 'You said w1.' },
+]
+--- no_error_log
+[error]

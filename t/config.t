@@ -169,3 +169,23 @@ GET /v1/health
 --- must_die
 --- error_log eval
 qr/\[emerg\].*ddt_test_now/
+
+
+
+=== TEST 11: ddt_session_timeout: a GET does not renew the session
+--- http_config
+    ddt_session_timeout 2s;
+    ddt_project $TEST_NGINX_DDT_PROJECTS/echo.json;
+--- request eval
+[
+"POST /v1/sessions\n{\"project\": \"echo\", \"sessionId\": \"conf-ttl-0003\"}",
+"GET /v1/sessions/conf-ttl-0003",
+"GET /v1/sessions/conf-ttl-0003",
+]
+--- wait: 1.3
+--- error_code eval
+[201, 200, 404]
+--- json eval
+[ undef, { version => 1 }, { 'error.code' => 'session_not_found' } ]
+--- no_error_log
+[error]
