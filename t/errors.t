@@ -808,3 +808,15 @@ GET /v1/nothing-here
 { 'error.code' => qr/\S/, 'error.message' => qr/\S/ }
 --- no_error_log
 [error]
+
+
+
+=== TEST 56: body_too_large (413) over the 16m admin default
+--- request eval
+"PUT /v1/projects/echo\n{\"format\": \"ddt-project/1\", \"x-pad\": \"" . ('q' x (17 * 1024 * 1024)) . "\"}"
+--- error_code: 413
+--- json eval
+{ 'error.code' => 'body_too_large' }
+--- timeout: 20
+--- no_error_log
+[error]
