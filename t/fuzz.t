@@ -10,6 +10,10 @@ use Test::Nginx::Socket 'no_plan';
 use DDTTest;
 
 no_shuffle();
+# production shape: a crashing worker is respawned and logged ("exited on
+# signal"), which the blocks look for
+master_on();
+workers(2);
 
 DDTTest::defaults(
     http_config => <<'_EOC_',
