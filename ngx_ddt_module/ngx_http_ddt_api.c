@@ -1524,7 +1524,7 @@ ngx_http_ddt_project_put(ngx_http_ddt_ctx_t *ctx)
 
     rc = ngx_http_ddt_project_publish_locked(ctx->mcf, &c.name, &c.label,
                                              c.checksum, c.block, c.block_len,
-                                             ctx->body, ctx->body_len, 0,
+                                             ctx->body, ctx->body_len,
                                              r->connection->log);
 
     ngx_shmtx_unlock(&ctx->mcf->shpool->mutex);

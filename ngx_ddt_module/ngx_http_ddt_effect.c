@@ -10,8 +10,9 @@
  * header and a body filter capture the status and up to 1 MiB of body
  * into the subrequest's context.  When the subrequest is done its
  * post-subrequest handler posts the main request, which resumes the turn;
- * a timer bounds the wait (timeoutMs): on timeout the turn resumes with
- * {0, "timeout"} and whatever the subrequest does later is ignored.
+ * a timer bounds the wait (timeoutMs): on timeout the subrequest's
+ * upstream is closed (so the client's connection is not held by it) and
+ * the turn resumes with {0, "timeout"}.
  *
  * ner / llm layers: the same subrequest, POST with the engine's request
  * body, to the URI that `ddt_service NAME URI` gives the layer's service
@@ -34,6 +35,7 @@
 typedef struct {
     ngx_uint_t                  type;           /* NGX_HTTP_DDT_CTX_EFFECT */
     ngx_http_ddt_ctx_t         *ctx;            /* the main request's */
+    ngx_http_request_t         *sr;
     ngx_uint_t                  status;
     u_char                     *body;
     size_t                      len;
@@ -56,6 +58,7 @@ static ngx_int_t ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx,
 static ngx_int_t ngx_http_ddt_effect_sr_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static void ngx_http_ddt_effect_wake(ngx_http_request_t *r);
+static void ngx_http_ddt_effect_abort(ngx_http_ddt_effect_sr_t *s);
 static void ngx_http_ddt_effect_timeout(ngx_event_t *ev);
 static ngx_int_t ngx_http_ddt_effect_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ddt_effect_body_filter(ngx_http_request_t *r,
@@ -403,6 +406,7 @@ ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx, ngx_str_t *target)
     }
 
     ngx_http_set_ctx(sr, s, ngx_http_ddt_module);
+    s->sr = sr;
 
     sr->method = method;
     sr->method_name = method_name;
@@ -541,12 +545,44 @@ ngx_http_ddt_effect_wake(ngx_http_request_t *r)
 }
 
 
+/*
+ * Stop an abandoned subrequest that is still waiting on its upstream: the
+ * upstream's own cleanup closes the upstream connection and finalizes the
+ * subrequest with NGX_DONE, which releases its hold on the connection, as
+ * when the client goes away.  Other subrequests finish on their own.
+ */
+
+static void
+ngx_http_ddt_effect_abort(ngx_http_ddt_effect_sr_t *s)
+{
+    ngx_http_request_t   *sr;
+    ngx_http_cleanup_pt   cleanup;
+
+    sr = s->sr;
+
+    if (sr == NULL || s->done || sr->upstream == NULL
+        || sr->upstream->cleanup == NULL || *sr->upstream->cleanup == NULL)
+    {
+        return;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
+                   "ddt: aborting the effect's upstream");
+
+    s->done = 1;
+
+    cleanup = *sr->upstream->cleanup;
+    cleanup(sr);
+}
+
+
 static void
 ngx_http_ddt_effect_timeout(ngx_event_t *ev)
 {
-    ngx_connection_t     *c;
-    ngx_http_ddt_ctx_t   *ctx;
-    ddt_effect_result_t   er;
+    ngx_connection_t          *c;
+    ngx_http_ddt_ctx_t        *ctx;
+    ddt_effect_result_t        er;
+    ngx_http_ddt_effect_sr_t  *s;
 
     ctx = ev->data;
     c = ctx->r->connection;
@@ -555,8 +591,11 @@ ngx_http_ddt_effect_timeout(ngx_event_t *ev)
         return;
     }
 
-    ((ngx_http_ddt_effect_sr_t *) ctx->effect_sr)->abandoned = 1;
+    s = ctx->effect_sr;
+    s->abandoned = 1;
     ctx->effect_sr = NULL;
+
+    ngx_http_ddt_effect_abort(s);
 
     ngx_log_error(NGX_LOG_INFO, c->log, 0,
                   "ddt: effect %s timed out after %ui ms",

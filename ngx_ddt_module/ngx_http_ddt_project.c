@@ -163,16 +163,15 @@ ngx_http_ddt_project_find_locked(ngx_http_ddt_main_conf_t *mcf, u_char *name,
 /*
  * Make (name, checksum) the current load of name.  Returns
  * NGX_HTTP_DDT_PUBLISH_SAME when it already was, NGX_HTTP_DDT_PUBLISH_NEW
- * when it now is, NGX_ERROR when the zone has no room.  With only_unknown
- * (configuration files at reload) a checksum the zone already knows is
- * left alone, so a PUT made since is not undone by a reload.
+ * when it now is (a superseded load of the same checksum is made current
+ * again rather than copied), NGX_ERROR when the zone has no room.
  */
 
 ngx_int_t
 ngx_http_ddt_project_publish_locked(ngx_http_ddt_main_conf_t *mcf,
     ngx_str_t *name, ngx_str_t *label, u_char *checksum, u_char *block,
     size_t block_len, u_char *source, size_t source_len,
-    ngx_uint_t only_unknown, ngx_log_t *log)
+    ngx_log_t *log)
 {
     ngx_http_ddt_sh_t    *sh;
     ngx_http_ddt_load_t  *load, *cur;
@@ -187,10 +186,6 @@ ngx_http_ddt_project_publish_locked(ngx_http_ddt_main_conf_t *mcf,
 
     load = ngx_http_ddt_project_find_locked(mcf, name->data, name->len,
                                             (const char *) checksum);
-
-    if (load && only_unknown) {
-        return NGX_HTTP_DDT_PUBLISH_SAME;
-    }
 
     if (load == NULL) {
         load = ngx_http_ddt_zone_alloc_locked(mcf, sizeof(ngx_http_ddt_load_t),
@@ -263,11 +258,43 @@ ngx_http_ddt_project_publish_locked(ngx_http_ddt_main_conf_t *mcf,
 }
 
 
-/* Zone init: publish the `ddt_project` files of this configuration. */
+/*
+ * Zone init: publish the `ddt_project` files of this configuration.  At a
+ * reload (omcf: the previous configuration) only a file whose compiled
+ * content differs from what the previous configuration loaded for that
+ * name is published, so projects PUT since stay current across reloads
+ * that do not change their file.
+ */
+
+static ngx_uint_t
+ngx_http_ddt_project_conf_unchanged(ngx_http_ddt_main_conf_t *omcf,
+    ngx_http_ddt_conf_project_t *cp)
+{
+    ngx_uint_t                    i;
+    ngx_http_ddt_conf_project_t  *op;
+
+    if (omcf == NULL || omcf->projects == NULL) {
+        return 0;
+    }
+
+    op = omcf->projects->elts;
+
+    for (i = 0; i < omcf->projects->nelts; i++) {
+        if (op[i].name.len == cp->name.len
+            && ngx_strncmp(op[i].name.data, cp->name.data, cp->name.len) == 0
+            && ngx_strcmp(op[i].checksum, cp->checksum) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
 
 ngx_int_t
 ngx_http_ddt_project_publish_conf(ngx_http_ddt_main_conf_t *mcf,
-    ngx_log_t *log)
+    ngx_http_ddt_main_conf_t *omcf, ngx_log_t *log)
 {
     ngx_int_t                     rc;
     ngx_uint_t                    i;
@@ -282,12 +309,20 @@ ngx_http_ddt_project_publish_conf(ngx_http_ddt_main_conf_t *mcf,
     ngx_shmtx_lock(&mcf->shpool->mutex);
 
     for (i = 0; i < mcf->projects->nelts; i++) {
+
+        if (ngx_http_ddt_project_conf_unchanged(omcf, &cp[i])
+            && ngx_http_ddt_project_find_locked(mcf, cp[i].name.data,
+                                                cp[i].name.len, NULL))
+        {
+            continue;
+        }
+
         rc = ngx_http_ddt_project_publish_locked(mcf, &cp[i].name,
                                                  &cp[i].label, cp[i].checksum,
                                                  cp[i].block.data,
                                                  cp[i].block.len,
                                                  cp[i].source.data,
-                                                 cp[i].source.len, 1, log);
+                                                 cp[i].source.len, log);
         if (rc == NGX_ERROR) {
             ngx_shmtx_unlock(&mcf->shpool->mutex);
             ngx_log_error(NGX_LOG_EMERG, log, 0,

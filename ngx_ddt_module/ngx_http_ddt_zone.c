@@ -68,7 +68,8 @@ ngx_http_ddt_zone_init(ngx_shm_zone_t *shm_zone, void *data)
             return NGX_ERROR;
         }
 
-        return ngx_http_ddt_project_publish_conf(mcf, shm_zone->shm.log);
+        return ngx_http_ddt_project_publish_conf(mcf, omcf,
+                                                 shm_zone->shm.log);
     }
 
     mcf->shpool = shpool;
@@ -107,7 +108,7 @@ ngx_http_ddt_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 
     sh->magic = NGX_HTTP_DDT_ZONE_MAGIC;
 
-    return ngx_http_ddt_project_publish_conf(mcf, shm_zone->shm.log);
+    return ngx_http_ddt_project_publish_conf(mcf, NULL, shm_zone->shm.log);
 }
 
 

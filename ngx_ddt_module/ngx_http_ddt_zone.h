@@ -92,9 +92,9 @@ void ngx_http_ddt_project_compiled_free(ngx_http_ddt_compiled_t *c);
 ngx_int_t ngx_http_ddt_project_publish_locked(ngx_http_ddt_main_conf_t *mcf,
     ngx_str_t *name, ngx_str_t *label, u_char *checksum, u_char *block,
     size_t block_len, u_char *source, size_t source_len,
-    ngx_uint_t only_unknown, ngx_log_t *log);
-ngx_int_t ngx_http_ddt_project_publish_conf(ngx_http_ddt_main_conf_t *mcf,
     ngx_log_t *log);
+ngx_int_t ngx_http_ddt_project_publish_conf(ngx_http_ddt_main_conf_t *mcf,
+    ngx_http_ddt_main_conf_t *omcf, ngx_log_t *log);
 
 ngx_http_ddt_load_t *ngx_http_ddt_project_acquire(
     ngx_http_ddt_main_conf_t *mcf, u_char *name, size_t name_len,
