@@ -1,0 +1,6 @@
+/* setup.ts: Testing Library matchers and cleanup for every Vitest file. */
+import '@testing-library/jest-dom/vitest';
+import { afterEach } from 'vitest';
+import { cleanup } from '@testing-library/react';
+
+afterEach(() => cleanup());
