@@ -409,6 +409,7 @@ cc_regex(cc_t *c, const char *pat, size_t len, uint32_t flags,
     char          head[16], *key;
     size_t        hl;
     PCRE2_SPTR    table;
+    const char   *name;
 
     opts = PCRE2_UTF;
     if (flags & DDT_RE_CASELESS) {
@@ -432,7 +433,7 @@ cc_regex(cc_t *c, const char *pat, size_t len, uint32_t flags,
         pcre2_pattern_info(re, PCRE2_INFO_NAMEENTRYSIZE, &esize);
         pcre2_pattern_info(re, PCRE2_INFO_NAMETABLE, &table);
         for (i = 0; table != NULL && i < count; i++) {
-            const char *name = (const char *) (table + i * esize + 2);
+            name = (const char *) (table + i * esize + 2);
             if (!group_name_ok(name, names_for, sub_for)) {
                 cc_error(c, "regex group '%s' is neither 'value' nor a "
                          "sub-data id", name);
@@ -931,6 +932,7 @@ split_name(cc_t *c, const char *s, size_t len, ddt_seg_t *segs, size_t max,
     int report)
 {
     size_t  n, i, start;
+    char    ch;
 
     n = 0;
     start = 0;
@@ -959,7 +961,7 @@ split_name(cc_t *c, const char *s, size_t len, ddt_seg_t *segs, size_t max,
             return 0;
         }
         for (start = 0; start < segs[i].len; start++) {
-            char ch = segs[i].s[start];
+            ch = segs[i].s[start];
             if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
                   || ch == '_' || (start > 0 && ch >= '0' && ch <= '9')))
             {
@@ -1055,7 +1057,7 @@ static void
 compile_backend(cc_t *c, const ddt_json_t *t, ddt_btask_t *bt)
 {
     const char         *s;
-    size_t              len, i, save;
+    size_t              len, i, save, s2;
     char                method[16];
     const ddt_json_t   *v, *ptr;
     ddt_bassign_t       as;
@@ -1091,8 +1093,7 @@ compile_backend(cc_t *c, const ddt_json_t *t, ddt_btask_t *bt)
             cc_error(c, "must be an object of strings");
         } else {
             for (i = 0; i < v->u.obj.len; i++) {
-                size_t s2 = cc_push_key(c, v->u.obj.m[i].key,
-                                        v->u.obj.m[i].klen);
+                s2 = cc_push_key(c, v->u.obj.m[i].key, v->u.obj.m[i].klen);
                 if (v->u.obj.m[i].val->type != DDT_J_STR) {
                     cc_error(c, "must be a string");
                 } else {
@@ -1138,8 +1139,7 @@ compile_backend(cc_t *c, const ddt_json_t *t, ddt_btask_t *bt)
             cc_error(c, "must be an object {memory path: JSON pointer}");
         } else {
             for (i = 0; i < v->u.obj.len; i++) {
-                size_t s2 = cc_push_key(c, v->u.obj.m[i].key,
-                                        v->u.obj.m[i].klen);
+                s2 = cc_push_key(c, v->u.obj.m[i].key, v->u.obj.m[i].klen);
                 ptr = v->u.obj.m[i].val;
                 n = split_name(c, v->u.obj.m[i].key, v->u.obj.m[i].klen, segs,
                                64, 1);
@@ -1299,7 +1299,7 @@ compile_flow(cc_t *c, const ddt_json_t *flow, ddt_bheader_t *h)
                                                NULL };
     const ddt_json_t  *nodes, *edges, *nd, *tasks, *e, *cond;
     const char        *s;
-    size_t             len, i, j, save, save2, n_nodes, n_edges;
+    size_t             len, i, j, save, save2, s3, n_nodes, n_edges;
     uint32_t           idx, from, to;
     ddt_bnode_t       *bn;
     cc_edge_t         *ce;
@@ -1397,7 +1397,7 @@ compile_flow(cc_t *c, const ddt_json_t *flow, ddt_bheader_t *h)
             cc_field_error(c, "tasks", "must be an array");
         } else {
             for (j = 0; j < tasks->u.arr.len; j++) {
-                size_t s3 = cc_push_key(c, "tasks", 5);
+                s3 = cc_push_key(c, "tasks", 5);
                 cc_push_idx(c, j);
                 compile_task(c, tasks->u.arr.items[j], (uint32_t) i,
                              &terminal[i]);
@@ -1449,7 +1449,7 @@ compile_flow(cc_t *c, const ddt_json_t *flow, ddt_bheader_t *h)
         k = NULL;
         cond = cc_get(e, "condition");
         if (cond != NULL) {
-            size_t s3 = cc_push_key(c, "condition", 9);
+            s3 = cc_push_key(c, "condition", 9);
             if (cond->type != DDT_J_STR) {
                 cc_error(c, "must be a string");
                 cond = NULL;
@@ -1665,7 +1665,7 @@ ddt_compile(const char *src, size_t len, ddt_diags_t *diags, uint8_t **block,
     ddt_jerr_t          jerr;
     ddt_bheader_t       h;
     const char         *s;
-    size_t              slen, i;
+    size_t              slen, i, save;
     int                 rc;
     char                tz[64];
 
@@ -1758,7 +1758,7 @@ ddt_compile(const char *src, size_t len, ddt_diags_t *diags, uint8_t **block,
             if (v->u.obj.m[i].klen == 0 || v->u.obj.m[i].key[0] == '$'
                 || memchr(v->u.obj.m[i].key, '.', v->u.obj.m[i].klen))
             {
-                size_t save = cc_push_key(c, "variables", 9);
+                save = cc_push_key(c, "variables", 9);
                 cc_push_key(c, v->u.obj.m[i].key, v->u.obj.m[i].klen);
                 cc_error(c, "bad variable name (no '$' start, no '.')");
                 cc_pop(c, save);

@@ -375,7 +375,7 @@ static void
 compile_steps(cc_t *c, const ddt_json_t *steps, int is_sub, ddt_bitem_t *it,
     custom_step_t **custom, size_t *ncustom)
 {
-    size_t        i, save;
+    size_t        i, save, s2;
     ddt_step_t    st;
     const char   *k;
     size_t        klen;
@@ -400,7 +400,7 @@ compile_steps(cc_t *c, const ddt_json_t *steps, int is_sub, ddt_bitem_t *it,
         if (klen >= 2 && k[0] == 'x' && k[1] == '-') {
             continue;
         }
-        size_t s2 = cc_push_key(c, k, klen);
+        s2 = cc_push_key(c, k, klen);
         if (ddt_step_parse(k, klen, &st) == DDT_OK) {
             if (is_sub && (st == DDT_STEP_CONFIRMATION
                            || st == DDT_STEP_NOTCONFIRMED
@@ -437,7 +437,7 @@ compile_layers(cc_t *c, const ddt_json_t *ex, ddt_bitem_t *it,
     static const char *const parser_f[] = { "type", NULL };
     static const char *const svc_f[] = { "type", "service", "timeoutMs",
                                          NULL };
-    size_t             i, save, s2, len;
+    size_t             i, save, s2, s3, len;
     const ddt_json_t  *l, *pat;
     const char        *type, *svc;
     ddt_blayer_t       bl;
@@ -477,7 +477,7 @@ compile_layers(cc_t *c, const ddt_json_t *ex, ddt_bitem_t *it,
                 } else if (pat->type != DDT_J_STR) {
                     cc_field_error(c, "pattern", "must be a string");
                 } else {
-                    size_t s3 = cc_push_key(c, "pattern", 7);
+                    s3 = cc_push_key(c, "pattern", 7);
                     bl.regex = cc_regex(c, pat->u.str.s, pat->u.str.len,
                                         DDT_RE_CASELESS, s ? NULL : m, s,
                                         "regex");
@@ -534,7 +534,7 @@ static void
 compile_choices(cc_t *c, const ddt_json_t *ch, ddt_bitem_t *it)
 {
     static const char *const choice_f[] = { "value", "synonyms", NULL };
-    size_t             i, j, k, save, s2, len;
+    size_t             i, j, k, save, s2, s3, len;
     const ddt_json_t  *e, *syn, *sv;
     const char        *val;
     ddt_bchoice_t      bc;
@@ -590,7 +590,7 @@ compile_choices(cc_t *c, const ddt_json_t *ch, ddt_bitem_t *it)
                 for (j = 0; j < syn->u.arr.len; j++) {
                     sv = syn->u.arr.items[j];
                     if (sv->type != DDT_J_STR || sv->u.str.len == 0) {
-                        size_t s3 = cc_push_key(c, "synonyms", 8);
+                        s3 = cc_push_key(c, "synonyms", 8);
                         cc_push_idx(c, j);
                         cc_error(c, "must be a non-empty string");
                         cc_pop(c, s3);
@@ -622,7 +622,7 @@ compile_validates(cc_t *c, const ddt_json_t *vs, ddt_bitem_t *it,
 {
     static const char *const rule_f[] = { "condition", "step", "text", "sub",
                                           NULL };
-    size_t             i, k, save, s2, len;
+    size_t             i, k, save, s2, s3, len;
     const ddt_json_t  *r, *cond;
     const char        *s;
     ddt_bvalidate_t    bv;
@@ -662,7 +662,7 @@ compile_validates(cc_t *c, const ddt_json_t *vs, ddt_bitem_t *it,
         } else if (cond->type != DDT_J_STR) {
             cc_field_error(c, "condition", "must be a string");
         } else {
-            size_t s3 = cc_push_key(c, "condition", 9);
+            s3 = cc_push_key(c, "condition", 9);
             c->in_validate = 1;
             c->cur_main = m;
             c->cur_sub = sub;
@@ -801,7 +801,7 @@ compile_node(cc_t *c, const cc_ddt_t *d, uint32_t ddt_idx,
     const ddt_bitem_t *parent, ddt_bitem_t *it)
 {
     const char        *str;
-    size_t             len, i, ncustom;
+    size_t             len, i, ncustom, save;
     ddt_kind_t         kind;
     int                b, part;
     const ddt_json_t  *v, *lim;
@@ -909,7 +909,7 @@ compile_node(cc_t *c, const cc_ddt_t *d, uint32_t ddt_idx,
     }
     v = cc_get(js, "pattern");
     if (v != NULL) {
-        size_t save = cc_push_key(c, "pattern", 7);
+        save = cc_push_key(c, "pattern", 7);
         if (v->type != DDT_J_STR) {
             cc_error(c, "must be a string");
         } else {
@@ -937,7 +937,7 @@ compile_node(cc_t *c, const cc_ddt_t *d, uint32_t ddt_idx,
     }
     lim = cc_get(js, "limits");
     if (lim != NULL) {
-        size_t save = cc_push_key(c, "limits", 6);
+        save = cc_push_key(c, "limits", 6);
         if (lim->type != DDT_J_OBJ) {
             cc_error(c, "must be an object");
         } else {
@@ -958,7 +958,7 @@ compile_node(cc_t *c, const cc_ddt_t *d, uint32_t ddt_idx,
 
     if (parent == NULL && it->required && it->steps[DDT_STEP_START] == DDT_NONE)
     {
-        size_t save = cc_push_key(c, "steps", 5);
+        save = cc_push_key(c, "steps", 5);
         cc_field_error(c, "start", "a required node is asked: it needs a "
                        "'start' prompt");
         cc_pop(c, save);

@@ -455,9 +455,10 @@ lex_string(parser_t *ps, char q)
 {
     ddt_buf_t   b;
     size_t      i;
-    unsigned    cp, lo;
-    int         k;
-    char        c, h;
+    unsigned          cp, lo;
+    int               k;
+    char              c, h;
+    utf8proc_uint8_t  enc[4];
 
     ddt_buf_init(&b);
     i = ps->pos + 1;
@@ -513,12 +514,8 @@ lex_string(parser_t *ps, char q)
                 perr(ps, i - 1, "lone surrogate in \\u escape");
                 goto fail;
             }
-            {
-                utf8proc_uint8_t  enc[4];
-
-                ddt_buf_add(&b, enc, (size_t) utf8proc_encode_char(
-                    (utf8proc_int32_t) cp, enc));
-            }
+            ddt_buf_add(&b, enc, (size_t) utf8proc_encode_char(
+                (utf8proc_int32_t) cp, enc));
             break;
         default:
             perr(ps, i - 2, "bad escape in string");
@@ -550,7 +547,7 @@ static void
 next(parser_t *ps)
 {
     const char  *s;
-    size_t       i;
+    size_t       i, j;
     char         c, buf[64], *end;
     static const char *ops2[] = { "==", "!=", "<=", ">=", "&&", "||" };
     unsigned     k;
@@ -584,7 +581,7 @@ next(parser_t *ps)
             while (i < ps->len && s[i] >= '0' && s[i] <= '9') i++;
         }
         if (i < ps->len && (s[i] == 'e' || s[i] == 'E')) {
-            size_t j = i + 1;
+            j = i + 1;
             if (j < ps->len && (s[j] == '+' || s[j] == '-')) j++;
             if (j < ps->len && s[j] >= '0' && s[j] <= '9') {
                 while (j < ps->len && s[j] >= '0' && s[j] <= '9') j++;
@@ -984,7 +981,7 @@ static node_t *
 parse_primary_(parser_t *ps, int depth)
 {
     node_t      *nd;
-    size_t       start, idlen;
+    size_t       start, idlen, j;
     const char  *id;
 
     start = ps->tstart;
@@ -1028,13 +1025,11 @@ parse_primary_(parser_t *ps, int depth)
         if (ps->tend < ps->len && ps->src[ps->tend] == '(') {
             return parse_call(ps, start, depth);
         }
-        {
-            /* allow spaces before '(' too */
-            size_t j = ps->tend;
-            while (j < ps->len && ps->src[j] == ' ') j++;
-            if (j < ps->len && ps->src[j] == '(') {
-                return parse_call(ps, start, depth);
-            }
+        /* allow spaces before '(' too */
+        j = ps->tend;
+        while (j < ps->len && ps->src[j] == ' ') j++;
+        if (j < ps->len && ps->src[j] == '(') {
+            return parse_call(ps, start, depth);
         }
         return parse_path(ps, start);
     case T_OP:
