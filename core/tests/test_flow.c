@@ -1033,6 +1033,73 @@ test_saved_mid_effect(void)
     proj_free(&pj);
 }
 
+/* a session kept in memory for many turns is compacted now and then: it
+ * keeps answering, remembering and saving exactly like one that was stored
+ * and reloaded between turns (ASan watches for anything left behind) */
+static void
+test_long_session(void)
+{
+    proj_t               pj;
+    ddt_session_t       *a, *b, *b2;
+    ddt_turn_result_t    ra, rb;
+    ddt_err_t            err;
+    ddt_buf_t            sa, sb;
+    char                 body[128];
+    int                  i, same = 1;
+
+    if (compile(&pj, P_RING) != 0) {
+        return;
+    }
+    a = create(&pj, NULL, NULL, &ra);
+    b = create(&pj, NULL, NULL, &rb);
+    ddt_buf_init(&sa);
+    ddt_buf_init(&sb);
+
+    for (i = 0; i < 600 && a != NULL && b != NULL; i++) {
+        snprintf(body, sizeof(body),
+                 "{\"event\":\"noInput\",\"turnId\":\"L%d\"}", i);
+        turn(&pj, a, body, &ra, &err);
+
+        ddt_buf_reset(&sb);
+        ddt_session_save(b, &sb);
+        ddt_session_free(b);
+        b = NULL;
+        if (ddt_session_load(sb.data, sb.len, &b2, &err) != DDT_OK) {
+            CHECK_MSG(0, "reload: %s", err.message);
+            break;
+        }
+        b = b2;
+        turn(&pj, b, body, &rb, &err);
+        if (strcmp(ra.response.data, rb.response.data) != 0) {
+            same = 0;
+        }
+    }
+    CHECK(same);
+    CHECK_INT(ddt_session_version(a), 601);
+
+    if (a != NULL && b != NULL) {
+        ddt_buf_reset(&sa);
+        ddt_buf_reset(&sb);
+        ddt_session_save(a, &sa);
+        ddt_session_save(b, &sb);
+        CHECK_STR(sa.data, sb.data);
+
+        /* the ring still answers after the compactions */
+        CHECK_INT(turn(&pj, a, "{\"event\":\"noInput\",\"turnId\":\"L590\"}",
+                       &ra, &err), 200);
+        CHECK(strstr(ra.response.data, "\"version\":592,") != NULL);
+        CHECK_INT(ddt_session_version(a), 601);
+    }
+
+    ddt_buf_free(&sa);
+    ddt_buf_free(&sb);
+    ddt_turn_result_free(&ra);
+    ddt_turn_result_free(&rb);
+    ddt_session_free(a);
+    ddt_session_free(b);
+    proj_free(&pj);
+}
+
 /* a session is pinned to the load it started on */
 static void
 test_pinned_project(void)
@@ -1081,6 +1148,7 @@ main(void)
     test_engine_effect();
     test_pinned_project();
     test_saved_mid_effect();
+    test_long_session();
 
     ddt_arena_free(&A);
     return T_DONE();
