@@ -26,10 +26,10 @@ ddt_dump_cursor(mongoc_cursor_t *cur)
 {
     char          *s;
     bson_error_t   err;
-    const bson_t  *doc;
+    const bson_t  *d;
 
-    while (mongoc_cursor_next(cur, &doc)) {
-        s = bson_as_relaxed_extended_json(doc, NULL);
+    while (mongoc_cursor_next(cur, &d)) {
+        s = bson_as_relaxed_extended_json(d, NULL);
         printf("%s\n", s);
         bson_free(s);
     }
@@ -50,6 +50,7 @@ main(int argc, char **argv)
     bson_t               *filter, opts, sort, cmd, reply;
     int64_t               n;
     bson_error_t          err;
+    const bson_t         *doc;
     mongoc_client_t      *c;
     mongoc_cursor_t      *cur;
     mongoc_database_t    *db;
@@ -116,15 +117,20 @@ main(int argc, char **argv)
 
     } else if (argc >= 5 && strcmp(argv[3], "count") == 0) {
         coll = mongoc_database_get_collection(db, argv[4]);
+        /* counted here: the test server has no aggregation */
         filter = bson_new();
-        n = mongoc_collection_count_documents(coll, filter, NULL, NULL, NULL,
-                                              &err);
-        if (n < 0) {
+        cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
+        n = 0;
+        while (mongoc_cursor_next(cur, &doc)) {
+            n++;
+        }
+        if (mongoc_cursor_error(cur, &err)) {
             fprintf(stderr, "ddt-mongo-dump: %s\n", err.message);
             rc = 1;
         } else {
             printf("%lld\n", (long long) n);
         }
+        mongoc_cursor_destroy(cur);
         bson_destroy(filter);
         mongoc_collection_destroy(coll);
 
