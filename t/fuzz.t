@@ -87,6 +87,66 @@ sub fuzz_requests {
     ];
 }
 
+# Valid JSON of random shape: it passes the JSON layer and reaches input
+# checks, session options and the engine (mixed types, odd strings, unknown
+# keys, nesting, big and tiny numbers).
+our @KEYS = qw(text dtmf event values turnId project sessionId variables
+               locale name birthDate x);
+our @STRS = ('', ' ', 'sì', 'no', '12 marzo 1980', '13', 'Mario Rossi',
+             "\u00e8\u0301", "\ud83d\ude00", '1#', '*#', 'noInput',
+             'noMatch', 'echo', 'booking', 'it-IT', 'en-US', '$x',
+             'fuzz-echo-0001', '1980-03-12', '15:30', 'x' x 3000,
+             "\u0000", "a\nb", '{', 'null');
+
+sub rand_value {
+    my $depth = shift;
+    my $r = int rand($depth > 3 ? 5 : 7);
+    return '"' . $STRS[int rand @STRS] . '"' if $r == 0 || $r == 1;
+    return (qw(0 -1 1.5 1e308 -1e-308 12 31 2147483648 0.0000001))[int rand 9]
+        if $r == 2;
+    return (qw(true false null))[int rand 3] if $r == 3;
+    return '"' . $STRS[int rand @STRS] . '"' if $r == 4;
+    return '[' . join(',', map { rand_value($depth + 1) } 1 .. int rand 4) . ']'
+        if $r == 5;
+    return rand_object($depth + 1);
+}
+
+sub rand_object {
+    my $depth = shift;
+    my %seen;
+    my @keys = grep { !$seen{$_}++ } map { $KEYS[int rand @KEYS] } 0 .. int rand 4;
+    return '{' . join(',', map { "\"$_\":" . rand_value($depth) } @keys) . '}';
+}
+
+sub shaped_requests {
+    srand 1126;
+    my @reqs;
+    for my $i (1 .. 200) {
+        my $target = $i % 4 == 0 ? '/v1/sessions'
+                   : $i % 3 == 0 ? '/v1/sessions/fuzz-booking-02/turns'
+                   : '/v1/sessions/fuzz-echo-0002/turns';
+        my $body = rand_object(0);
+        if ($target =~ /turns$/ && rand() < 0.7) {
+            # one well-typed input, so most of these reach the engine
+            my $k = (qw(text text dtmf event values))[int rand 5];
+            my $v = $k eq 'text' ? '"' . $STRS[int rand @STRS] . '"'
+                  : $k eq 'dtmf' ? '"' . ('1', '2', '3', '12031980', '1530', '*5', '0#')[int rand 7] . '"'
+                  : $k eq 'event' ? '"' . (qw(noInput noMatch))[int rand 2] . '"'
+                  : '{' . join(',', map { "\"$_\":" . rand_value(2) }
+                                grep { rand() < 0.6 } qw(name birthDate what)) . '}';
+            $body = "{\"$k\": $v" . (rand() < 0.3 ? ", \"turnId\": \"f" . int(rand 5) . "\"" : '') . '}';
+        }
+        push @reqs, "POST $target\n$body";
+    }
+    return [
+        "POST /v1/sessions\n{\"project\": \"echo\", \"sessionId\": \"fuzz-echo-0002\"}",
+        "POST /v1/sessions\n{\"project\": \"booking\", \"sessionId\": \"fuzz-booking-02\"}",
+        @reqs,
+        "GET /v1/health",
+        "GET /v1/sessions/fuzz-booking-02",
+    ];
+}
+
 run_tests();
 
 __DATA__
@@ -122,3 +182,20 @@ my $body = '{"project": "echo", "sessionId": "fuzz-cut-00001", "variables": {"x"
 --- no_error_log
 exited on signal
 [alert]
+
+
+
+=== TEST 3: two hundred well-formed bodies of random shape: JSON answers, no 5xx, no crash
+--- log_level: warn
+--- request eval
+main::shaped_requests()
+--- error_code_like eval
+[ '^201$', '^201$', ('^(200|201|400|404|409|410|413|415|422)$') x 200,
+  '^200$', '^200$' ]
+--- response_body_like eval
+[ '"sessionId"', '"sessionId"', ('^\{"') x 200, '.?', '"fuzz-booking-02"' ]
+--- no_error_log
+exited on signal
+[alert]
+[crit]
+[emerg]
