@@ -9,7 +9,8 @@
  *
  * Options of chat/run: --locale xx-XX, --now ISO8601 (pins the clock),
  * --backend-stub FILE (answers for BackendCall effects), --var name=json
- * (session variables).  Every turn goes through ddt_input_parse, then
+ * (session variables), --raw (also print each response as JSON, `<< {...}`).
+ * Every turn goes through ddt_input_parse, then
  * load -> turn -> save of the session state, as the nginx module does.
  */
 #include <errno.h>
@@ -207,6 +208,8 @@ ddtc_s(const ddt_json_t *o, const char *key)
     return v != NULL && v->type == DDT_J_STR ? v->u.str.s : NULL;
 }
 
+static int  ddtc_raw;
+
 /* Print a turn response: messages with their tags, actions, status. */
 static void
 ddtc_print_response(const char *json, size_t len)
@@ -264,6 +267,10 @@ ddtc_print_response(const char *json, size_t len)
         } else {
             printf("-- %s\n", status);
         }
+    }
+
+    if (ddtc_raw) {
+        printf("<< %.*s\n", (int) len, json);
     }
 
     ddt_buf_free(&b);
@@ -556,7 +563,7 @@ ddtc_usage(void)
         "usage: ddtc check FILE\n"
         "       ddtc compile FILE -o OUT\n"
         "       ddtc chat FILE [--locale xx-XX] [--now ISO8601]"
-        " [--backend-stub FILE] [--var name=json]\n"
+        " [--backend-stub FILE] [--var name=json] [--raw]\n"
         "       ddtc run FILE --script SCRIPT [chat options]\n");
 }
 
@@ -636,6 +643,8 @@ main(int argc, char **argv)
                 fprintf(stderr, "ddtc: --now %s: not ISO 8601\n", o.now);
                 return 2;
             }
+        } else if (strcmp(argv[i], "--raw") == 0) {
+            ddtc_raw = 1;
         } else if (strcmp(argv[i], "--backend-stub") == 0 && i + 1 < argc) {
             o.stub_file = argv[++i];
         } else if (strcmp(argv[i], "--var") == 0 && i + 1 < argc) {
