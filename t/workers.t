@@ -188,3 +188,40 @@ __DATA__
 ]
 --- no_error_log
 [error]
+
+
+
+=== TEST 4: a PUT on one worker is current on every worker at once
+--- request eval
+[
+"POST /v1/sessions\n{\"project\": \"reload\", \"sessionId\": \"workers-put-01\"}",
+"PUT /v1/projects/reload\n" . main::v2(),
+"POST /v1/sessions/workers-put-01/turns\n{\"text\": \"fig\"}",
+]
+--- error_code eval
+[201, 201, 200]
+--- after eval
+{
+    1 => sub {
+        my $name = $_[0]->name;
+        my (%workers, @bad);
+        for my $i (1 .. 20) {
+            my $id = sprintf "workers-put-%04d", $i + 100;
+            my $r = main::spread('POST', '/v1/sessions',
+                                 "{\"project\": \"reload\", \"sessionId\": \"$id\"}");
+            my $j = DDTTest::decode($r->{body}) || {};
+            push @bad, "$id: $r->{code} " . ($j->{messages}[0]{text} // '')
+                unless $r->{code} == 201
+                       && ($j->{messages}[0]{text} // '') eq 'Version two.';
+            $workers{$r->{worker} // '?'}++;
+        }
+        Test::More::is("@bad", "", "$name - new sessions get the new load on every worker");
+        Test::More::cmp_ok(scalar(grep { /^\d+$/ } keys %workers), '==', 2,
+                           "$name - both workers created sessions");
+    },
+}
+--- json eval
+[ { 'messages.0.text' => 'Version one.' }, { version => 'v2' },
+  { status => 'ended', 'messages.0.text' => 'One: fig.' } ]
+--- no_error_log
+[error]

@@ -26,26 +26,37 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: thousands of sessions in a 256k zone: LRU eviction, no crash, metrics and log say so
+=== TEST 1: thousands of sessions in a 256k zone: LRU eviction keeps the used one, no crash, metrics and log say so
 --- log_level: info
 --- request eval
 [
 "POST /v1/sessions\n{\"project\": \"echo\", \"sessionId\": \"zone-first-0001\"}",
 "GET /v1/sessions/zone-first-0001",
+"GET /v1/sessions/zone-keep-0001",
 "GET /v1/sessions/zone-s-003000",
 "POST /v1/sessions/zone-s-003000/turns\n{\"text\": \"still here\"}",
 "GET /metrics",
 "GET /v1/health",
 ]
 --- error_code eval
-[201, 404, 200, 200, 200, 200]
+[201, 404, 200, 200, 200, 200, 200]
 --- after eval
 {
     0 => sub {
         my $name = $_[0]->name;
         my %codes;
         my @bad;
+        # a session older than all the others but used all along: LRU
+        # eviction keeps it, the untouched zone-first-0001 goes
+        DDTTest::http('POST', '/v1/sessions',
+                      '{"project": "echo", "sessionId": "zone-keep-0001"}');
+        my $kept = 1;
         for my $i (1 .. $main::N) {
+            if ($i % 50 == 0) {
+                my $t = DDTTest::http('POST', '/v1/sessions/zone-keep-0001/turns',
+                                      '{"text": "still using it"}');
+                $kept++ if $t->{code} == 200;
+            }
             my $id = sprintf "zone-s-%06d", $i;
             my $r = DDTTest::http('POST', '/v1/sessions',
                                   "{\"project\": \"echo\", \"sessionId\": \"$id\"}");
@@ -70,13 +81,14 @@ __DATA__
 [
  undef,
  { 'error.code' => 'session_not_found' },
+ { version => 1 + $main::N / 50, status => 'waiting' },
  { version => 1, sessionId => 'zone-s-003000' },
  { version => 2, 'messages.0.text' => 'You said still here.' },
  undef,
  undef,
 ]
 --- response_body_like eval
-[ '.', '.', '.', '.', '(?m)^ddt_\w*evict\w*(\{[^}]*\})? [1-9]', '.?' ]
+[ '.', '.', '.', '.', '.', '(?m)^ddt_\w*evict\w*(\{[^}]*\})? [1-9]', '.?' ]
 --- no_error_log
 [crit]
 [emerg]
