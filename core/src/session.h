@@ -72,7 +72,7 @@ struct ddt_session_s {
     struct {
         ddt_json_t      *messages;
         ddt_json_t      *actions;
-        ddt_json_t      *input;            /* canonical input for the replay ring */
+        ddt_json_t      *input;            /* canonical input, for the ring */
         const char      *turn_id;
         int64_t          now_ms;
         uint32_t         tasks;            /* loop guard counters */
