@@ -272,6 +272,26 @@ ngx_http_ddt_handler_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* One compiler message: `path: message` (errors emerg, warnings warn). */
+
+static void
+ngx_http_ddt_project_diag(ngx_conf_t *cf, ngx_str_t *file, ddt_diag_t *d)
+{
+    ngx_uint_t  level;
+
+    level = d->warning ? NGX_LOG_WARN : NGX_LOG_EMERG;
+
+    if (d->path && d->path[0]) {
+        ngx_conf_log_error(level, cf, 0, "ddt_project \"%V\": %s: %s", file,
+                           d->path, d->message ? d->message : "");
+
+    } else {
+        ngx_conf_log_error(level, cf, 0, "ddt_project \"%V\": %s", file,
+                           d->message ? d->message : "");
+    }
+}
+
+
 /*
  * ddt_project FILE: read and compile now, so that `nginx -t` fails with
  * every compiler message of a broken project; the block is published into
@@ -339,13 +359,7 @@ ngx_http_ddt_project(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         != NGX_OK)
     {
         for (i = 0; i < c.diags.n; i++) {
-            ngx_conf_log_error(c.diags.items[i].warning ? NGX_LOG_WARN
-                                                        : NGX_LOG_EMERG,
-                               cf, 0, "ddt_project \"%V\": %s: %s", &file,
-                               c.diags.items[i].path ? c.diags.items[i].path
-                                                     : "",
-                               c.diags.items[i].message
-                               ? c.diags.items[i].message : "");
+            ngx_http_ddt_project_diag(cf, &file, &c.diags.items[i]);
         }
 
         if (c.diags.errors == 0) {
@@ -358,11 +372,7 @@ ngx_http_ddt_project(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     for (i = 0; i < c.diags.n; i++) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "ddt_project \"%V\": %s: %s", &file,
-                           c.diags.items[i].path ? c.diags.items[i].path : "",
-                           c.diags.items[i].message
-                           ? c.diags.items[i].message : "");
+        ngx_http_ddt_project_diag(cf, &file, &c.diags.items[i]);
     }
 
     if (mcf->projects == NULL) {
@@ -470,17 +480,38 @@ ngx_http_ddt_service(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* ddt_test_now 2026-03-12T10:00:00Z: pin the clock the core sees. */
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+
+static int64_t
+ngx_http_ddt_days_from_civil(int year, int mon, int day)
+{
+    int  y, era, yoe, doy, doe;
+
+    y = year - (mon <= 2);
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return (int64_t) era * 146097 + doe - 719468;
+}
+
+
+/*
+ * ddt_test_now 2026-03-12T10:00:00Z: pin the clock the core sees.  Also
+ * 2026-03-12T11:00:00+01:00, fractions of a second, or a bare date
+ * (midnight); no offset means UTC.
+ */
 
 static char *
 ngx_http_ddt_test_now(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_ddt_main_conf_t  *mcf = conf;
 
-    int         year, mon, day, hour, min, sec, n;
-    int64_t     days, ms;
-    ngx_str_t  *value;
+    int         year, mon, day, hour, min, sec, n, off;
     char        buf[64], *tz;
+    int64_t     ms;
+    ngx_str_t  *value;
 
     value = cf->args->elts;
 
@@ -507,46 +538,33 @@ ngx_http_ddt_test_now(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    tz = buf + n;
-    ms = 0;
-
-    if (*tz == '.') {
-        tz++;
-        while (*tz >= '0' && *tz <= '9') {
-            tz++;
-        }
-    }
-
-    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59
-        || sec > 60)
+    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour < 0 || hour > 23
+        || min < 0 || min > 59 || sec < 0 || sec > 60)
     {
         goto invalid;
     }
 
-    /* days from the civil date (proleptic Gregorian) */
-    {
-        int  y = year - (mon <= 2);
-        int  era = (y >= 0 ? y : y - 399) / 400;
-        int  yoe = y - era * 400;
-        int  doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-        int  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    tz = buf + n;
 
-        days = (int64_t) era * 146097 + doe - 719468;
+    if (*tz == '.') {
+        do { tz++; } while (*tz >= '0' && *tz <= '9');
     }
 
-    ms = ((days * 86400) + hour * 3600 + min * 60 + sec) * 1000;
+    ms = (ngx_http_ddt_days_from_civil(year, mon, day) * 86400
+          + hour * 3600 + min * 60 + sec) * 1000;
 
     if (*tz == 'Z' && tz[1] == '\0') {
         /* UTC */
 
-    } else if ((*tz == '+' || *tz == '-')
-               && ngx_strlen(tz) == 6 && tz[3] == ':')
+    } else if ((*tz == '+' || *tz == '-') && ngx_strlen(tz) == 6
+               && tz[3] == ':'
+               && isdigit((u_char) tz[1]) && isdigit((u_char) tz[2])
+               && isdigit((u_char) tz[4]) && isdigit((u_char) tz[5]))
     {
-        int  oh = (tz[1] - '0') * 10 + (tz[2] - '0');
-        int  om = (tz[4] - '0') * 10 + (tz[5] - '0');
-        int64_t  off = (int64_t) (oh * 60 + om) * 60000;
+        off = ((tz[1] - '0') * 10 + (tz[2] - '0')) * 60
+              + (tz[4] - '0') * 10 + (tz[5] - '0');
 
-        ms += (*tz == '+') ? -off : off;
+        ms += (int64_t) ((*tz == '+') ? -off : off) * 60000;
 
     } else if (*tz != '\0') {
         goto invalid;
