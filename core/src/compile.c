@@ -51,6 +51,19 @@ diag_add(cc_t *c, int warning, const char *fmt, va_list ap)
     char         msg[512];
     size_t       cap;
 
+    if (c->diags->n >= CC_MAX_DIAGS) {
+        /* counted, not stored: a broken file must not flood the answer */
+        c->diags->errors += !warning;
+        c->diags->warnings += warning;
+        if (c->diags->n == CC_MAX_DIAGS && !c->diags_capped && !warning) {
+            c->diags_capped = 1;
+            grown = &c->diags->items[CC_MAX_DIAGS - 1];
+            free(grown->message);
+            grown->message = strdup("too many errors: the first 999 are "
+                                    "listed");
+        }
+        return;
+    }
     if (c->diags->n == c->diags->cap) {
         cap = c->diags->cap ? c->diags->cap * 2 : 16;
         grown = realloc(c->diags->items, cap * sizeof(*grown));

@@ -15,6 +15,7 @@
 #define CC_MAX_PLACEHOLDERS 1000
 #define CC_MAX_PROMPT       (1024 * 1024)
 #define CC_JSON_DEPTH       256
+#define CC_MAX_DIAGS        1000      /* diagnostics stored (all counted) */
 
 /* A string -> u32 map (open addressing; keys are not owned). */
 typedef struct {
@@ -63,6 +64,7 @@ typedef struct {
 
 typedef struct {
     ddt_diags_t        *diags;
+    int                 diags_capped;
     ddt_arena_t         arena;        /* scratch for everything */
     char                path[CC_PATH_MAX];
     size_t              plen;

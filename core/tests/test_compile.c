@@ -576,6 +576,23 @@ test_bounds(void)
     res_free(&r);
     free(src);
 
+    /* thousands of errors: all counted, the first 1 000 listed */
+    n = 3000;
+    src = malloc(4096 + 40 * n);
+    p = src + sprintf(src, "{" HEAD "'flow':{'start':'a','nodes':[{'id':'a',"
+                      "'tasks':[]}],'edges':[");
+    for (i = 0; i < n; i++) {
+        p += sprintf(p, "%s{'from':'a','to':'x%zu'}", i ? "," : "", i);
+    }
+    strcpy(p, "]}}");
+    compile_q(src, &r);
+    CHECK_INT(r.d.errors, 3000);
+    CHECK_INT(r.d.n, 1000);
+    CHECK(has(&r, 0, "flow.edges[998].to", "unknown node"));
+    CHECK(strstr(r.d.items[999].message, "too many errors") != NULL);
+    res_free(&r);
+    free(src);
+
     /* JSON nesting 256 for projects: deeper is an error */
     n = 300;
     src = malloc(4096 + 2 * n);
