@@ -10,7 +10,7 @@
 #
 # env: BENCH_SECONDS (10), BENCH_THREADS (2), BENCH_CONNECTIONS (32),
 #      BENCH_WORKERS (nginx workers, 2), BENCH_PORT (18090),
-#      BENCH_SESSIONS (sessions for the turn loop, 1024),
+#      BENCH_SESSIONS (sessions the turn loop creates first, 1024),
 #      TEST_NGINX_BINARY (/usr/sbin/nginx)
 set -u
 
@@ -72,18 +72,6 @@ until curl -s -o /dev/null "$url/v1/health"; do
     i=$((i + 1)); [ $i -gt 50 ] && { echo "bench: nginx does not answer"; exit 0; }
     sleep 0.1
 done
-
-echo "bench: creating $sessions sessions for the turn loop"
-n=0
-bad=0
-while [ $n -lt "$sessions" ]; do
-    id=$(printf 'bench-%06d' $n)
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
-        -d "{\"project\": \"bench\", \"sessionId\": \"$id\"}" "$url/v1/sessions")
-    [ "$code" = 201 ] || bad=$((bad + 1))
-    n=$((n + 1))
-done
-[ $bad -eq 0 ] || echo "bench: $bad sessions could not be created: turn errors expected"
 
 export BENCH_DIR="$here" BENCH_THREADS="$threads" BENCH_SESSIONS="$sessions"
 results=$prefix/results.txt
