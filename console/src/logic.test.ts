@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { indexSpans, linesOfPath, pathSegments } from './jsonpath';
 import { figures, parseMetrics, quantile, rate } from './metrics';
-import { applyTurn, formatValue, itemStates, walkNodes } from './dialogue';
+import { applyTurn, formatValue, itemStates, walkNodes, type Counters } from './dialogue';
 import { ApiError, explainError } from './api';
 import { makeT, pickLang } from './i18n';
 import type { ProjectFile, TurnResponse } from './types';
@@ -96,7 +96,7 @@ describe('counters derived from the prompts (SPEC 9.1, 9.3)', () => {
     expect(c['c.b'].notConfirmed).toBe(1);
   });
   it('the event that exhausts (no prompt) is counted; filling resets', () => {
-    let c = { 'c.b': { noMatch: 3, noInput: 0, notConfirmed: 0, invalid: 0 } };
+    let c: Record<string, Counters> = { 'c.b': { noMatch: 3, noInput: 0, notConfirmed: 0, invalid: 0 } };
     c = applyTurn(c, exp('b', 'noMatch', 3), { event: 'noMatch' }, resp([], null, 'transferred'), { 'c.b': 'exhausted' });
     expect(c['c.b'].noMatch).toBe(4);
     c = applyTurn(c, exp('b', 'noMatch', 3), { text: '12 marzo 1980' }, resp([msg('n', 'start')], exp('n', 'start')), { 'c.b': 'filled' });
