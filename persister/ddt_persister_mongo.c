@@ -340,6 +340,7 @@ ddt_pmongo_outcome(const char *coll, int ok, const bson_t *reply,
     const bson_error_t *err, ddt_entry_t **ops, int nops)
 {
     int           rc, idx, code;
+    int64_t       done;
     const char   *msg;
     bson_iter_t   it, arr, we;
 
@@ -352,15 +353,45 @@ ddt_pmongo_outcome(const char *coll, int ok, const bson_t *reply,
         return -1;
     }
 
+    /*
+     * Every operation must be accounted for: inserted, matched, upserted,
+     * or a write error of its own.  A command that failed as a whole
+     * (ok: 0, a dropped connection) leaves some unaccounted for, whatever
+     * the rest of the reply says: then the batch is written again.
+     */
+    done = 0;
+
+    if (bson_iter_init_find(&it, reply, "nInserted")) {
+        done += bson_iter_as_int64(&it);
+    }
+
+    if (bson_iter_init_find(&it, reply, "nMatched")) {
+        done += bson_iter_as_int64(&it);
+    }
+
+    if (bson_iter_init_find(&it, reply, "nUpserted")) {
+        done += bson_iter_as_int64(&it);
+    }
+
+    if (bson_iter_init_find(&it, reply, "writeErrors")
+        && BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &arr))
+    {
+        while (bson_iter_next(&arr)) {
+            done++;
+        }
+    }
+
+    if (done < nops) {
+        ddt_plog(DDT_P_LOG_ERR, "mongodb: %s: %s (%lld of %d operations "
+                 "acknowledged)", coll, ok ? "incomplete reply" : err->message,
+                 (long long) done, nops);
+        return -1;
+    }
+
     if (!(bson_iter_init_find(&it, reply, "writeErrors")
           && BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &arr)))
     {
-        if (ok) {
-            return 0;
-        }
-
-        ddt_plog(DDT_P_LOG_ERR, "mongodb: %s: %s", coll, err->message);
-        return -1;
+        return 0;
     }
 
     rc = 0;
