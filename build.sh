@@ -23,7 +23,7 @@ DEBS="build-essential gcc make pkg-config clang nginx nginx-dev \
 libyajl-dev libpcre2-dev libutf8proc-dev libhiredis-dev redis-server wrk \
 curl libtest-base-perl libipc-run-perl libtext-diff-perl \
 liblist-moreutils-perl libhttp-message-perl liburi-perl \
-libtest-longstring-perl"
+libtest-longstring-perl libmongoc-dev"
 
 say() { printf '%s\n' "build.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -103,6 +103,7 @@ build_module() {
 
 cmd_build() {
     make -C core lib ddtc -j"$(nproc)" || die "core build failed"
+    make -C persister -j"$(nproc)" || die "persister build failed"
     build_module
 }
 
