@@ -51,7 +51,6 @@ typedef struct {
     int           claim_idle_ms;        /* XAUTOCLAIM min-idle */
     int           claim_interval_ms;
     int           trim_interval_ms;
-    int           max_deliveries;       /* then the dead-letter stream */
     long          backlog_warn;
 
     int           heartbeat_ttl_ms;
