@@ -146,6 +146,7 @@ cmd_stop() {
 cmd_run() {
     cmd_deps
     cmd_build
+    (console_build) || say "the console was not built (see above): /console/ will be empty"
     port=${DDT_PORT:-8080}
     cmd_stop 2>/dev/null
     mkdir -p "$RUN_PREFIX/conf" "$RUN_PREFIX/logs" "$RUN_PREFIX/tmp"
@@ -175,6 +176,39 @@ Try a conversation (project "clinic", en-US):
 
 Stop it with: ./build.sh stop
 EOF
+}
+
+# ---- console (console/, owned by the console's engineer) ----------------
+
+# Node and npm (Debian's packages when missing), then `npm ci` when the lock
+# changed and `npm run build` into console/dist (served at /console/).
+console_build() {
+    [ -f "$ROOT/console/package-lock.json" ] || return 0
+    if ! command -v npm >/dev/null 2>&1; then
+        say "installing nodejs and npm (Debian) for the console"
+        as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq --no-install-recommends nodejs npm \
+            || { say "no node/npm: console not built"; return 1; }
+    fi
+    cd "$ROOT/console" || return 1
+    if [ ! -f node_modules/.package-lock.json ] \
+       || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+        npm ci --no-audit --no-fund || return 1
+    fi
+    npm run build || return 1
+}
+
+# Component tests (Vitest), then the end-to-end run: Debian's chromium
+# driven by playwright-core against nginx with the freshly built module.
+console_unit() { cd "$ROOT/console" && npm test; }
+console_e2e() {
+    if [ ! -x /usr/bin/chromium ]; then
+        as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq --no-install-recommends chromium \
+            || { say "cannot install chromium"; return 1; }
+    fi
+    cd "$ROOT/console" && DDT_MODULE=$MODULE_SO TEST_NGINX_BINARY=$NGINX_BIN \
+        npm run e2e
 }
 
 # ---- test ---------------------------------------------------------------
@@ -223,6 +257,10 @@ cmd_test() {
         # a stale module would test old code: do not pretend
         STEPS="$STEPS$(printf '%-28s %-4s' "t/ HTTP suites" SKIP) (build failed)
 "
+    fi
+    if step "console build (npm ci, vite)" console_build; then
+        step "console unit tests (vitest)" console_unit
+        [ $built -eq 1 ] && step "console e2e (chromium)" console_e2e
     fi
     T1=$(date +%s)
     printf '\n==== summary (%ss)\n%s' $((T1 - T0)) "$STEPS"
