@@ -15,7 +15,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CONSOLE = path.resolve(HERE, '..');
@@ -101,6 +105,18 @@ async function waitHealthy() {
 
 const shot = (name) => page.screenshot({ path: path.join(SHOTS, name), fullPage: true });
 
+/* WCAG 2 A/AA rules of axe-core (labels, names, contrast, ARIA) on the
+ * screen as it is: any serious or critical violation fails the test. */
+async function accessible(screenName) {
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.addScriptTag({ path: AXE });
+  const v = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] });
+    return r.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')
+      .map((x) => `${x.id} (${x.impact}): ${x.help} — ${x.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(v, [], `accessibility violations on ${screenName}:\n${v.join('\n')}`);
+}
+
 before(async () => {
   assert.ok(fs.existsSync(MODULE), `module not built: ${MODULE} (run ./build.sh build)`);
   assert.ok(fs.existsSync(path.join(CONSOLE, 'dist/index.html')), 'console not built (npm run build)');
@@ -180,6 +196,7 @@ test('Projects: the loaded projects are listed with version, checksum and load t
   assert.match(await row.locator('code').innerText(), /^[0-9a-f]{8,}$/);
   await page.locator('tr[data-project="clinic"]').waitFor();
   await shot('01-projects.png');
+  await accessible('01-projects');
 });
 
 test('Projects: a file with a compile error shows the error at its JSON path, highlighted in the file', async () => {
@@ -194,6 +211,7 @@ test('Projects: a file with a compile error shows the error at its JSON path, hi
   await marked.waitFor();
   assert.match(await marked.innerText(), /"to": "ghost"/);
   await shot('02-projects-compile-error.png');
+  await accessible('02-projects-compile-error');
 });
 
 test('Projects: a good file dropped on the page is loaded through the admin location', async () => {
@@ -228,6 +246,7 @@ test('Simulator: a full Italian conversation with a correction in confirmation, 
   await panel.getByText('Ho capito {cliente.birthDate}. È corretto?').waitFor();
   assert.ok(await panel.locator('[data-data-id=fiscalCode]').count() === 1);
   await shot('05-flow-ddt-open.png');
+  await accessible('05-flow-ddt-open');
   await tab('Simulatore');
 
   await say('mi chiamo Mario Rossi');
@@ -239,6 +258,7 @@ test('Simulator: a full Italian conversation with a correction in confirmation, 
   assert.match(await lastBot().innerText(), /Ho capito 13 marzo 1980\. È corretto\?/);
   assert.equal(await counter('cliente.birthDate', 'notConfirmed').innerText(), '1/2');
   assert.match(await page.getByTestId('expecting').innerText(), /cliente\.birthDate · confirmation · yesno/);
+  await shot('04-live-state-correction.png');
   await say('sì');
   await page.locator('.bubble[data-step=success][data-data=birthDate]').waitFor();
   assert.equal(await page.locator('tr[data-item="cliente.birthDate"] td[data-state]').innerText(), 'filled');
@@ -256,6 +276,7 @@ test('Simulator: a full Italian conversation with a correction in confirmation, 
   await say('347 123 4567');
   assert.match(await lastBot().innerText(), /Il numero è 3471234567\. È corretto\?/);
   await shot('03-simulator-conversation.png');
+  await accessible('03-simulator-conversation');
   await say('sì');
   await page.locator('[data-action=sendSMS]').waitFor();
   await page.locator('[data-action=sendEmail]').waitFor();
@@ -270,12 +291,35 @@ test('Simulator: a full Italian conversation with a correction in confirmation, 
   assert.match(await mem.innerText(), /confidenza 1/);
   await page.getByText("JSON grezzo dell'ultima risposta").click();
   assert.match(await page.getByTestId('raw-json').innerText(), /"status": "ended"/);
-  await page.locator('aside.live').screenshot({ path: path.join(SHOTS, '04-live-state.png') });
-  await shot('03b-simulator-ended.png');
+  await shot('04b-simulator-ended-live-state.png');
+  await accessible('04b-simulator-ended-live-state');
 
   await tab('Flusso');
   await page.locator('.flow-node.current[data-node-id=conferma]').waitFor();
   await shot('05-flow.png');
+  await accessible('05-flow');
+});
+
+test('Simulator: a saved conversation replays to the same end in a new session', async () => {
+  await tab('Simulatore');
+  const firstId = (await page.locator('.facts code').innerText()).trim();
+  await page.getByRole('button', { name: 'Salva conversazione' }).click();
+  await page.getByText('Conversazione salvata (8 turni).').waitFor();
+  await page.getByRole('button', { name: "Riproduci l'ultima salvata" }).click();
+  // the old session had ended too: wait for the new one to reach its end
+  await page.waitForFunction((old) => {
+    const id = document.querySelector('.facts code')?.textContent?.trim();
+    return id && id !== old && document.querySelector('[data-status=ended]')
+      && document.querySelector('[data-testid=session-version]')?.textContent === '9';
+  }, firstId, { timeout: WAIT });
+  await page.locator('[data-action=endCall]').waitFor();
+  const id = (await page.locator('.facts code').innerText()).trim();
+  assert.notEqual(id, firstId);
+  assert.equal(await page.locator('.bubble.user').count(), 8);
+  assert.equal(await page.getByTestId('session-version').innerText(), '9');
+  const r = await (await fetch(`${base}/v1/sessions/${id}`)).json();
+  assert.equal(r.status, 'ended');
+  assert.deepEqual(r.memory.cliente.birthDate, { day: 13, month: 3, year: 1980 });
 });
 
 test('Simulator: counters climb on no-match and an exhausted node leads to a transfer card', async () => {
@@ -301,6 +345,7 @@ test('Simulator: counters climb on no-match and an exhausted node leads to a tra
   assert.equal(await counter('cliente.name', 'noMatch').innerText(), '4/3');
   assert.equal(await page.getByTestId('current-node').innerText(), 'operatore');
   await shot('07-simulator-transfer.png');
+  await accessible('07-simulator-transfer');
   await tab('Flusso');
   await page.locator('.flow-node.current[data-node-id=operatore]').waitFor();
   await shot('08-flow-transfer.png');
@@ -328,4 +373,5 @@ test('Health: store status and figures from /metrics', async () => {
   await page.locator('[data-metric=p99] dd').filter({ hasText: /ms|s/ }).waitFor();
   await page.locator('[data-metric=sessions] dd').waitFor();
   await shot('10-health.png');
+  await accessible('10-health');
 });

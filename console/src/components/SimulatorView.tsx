@@ -207,7 +207,7 @@ export function SimulatorView({ sim, onProjectChange }: { sim: Simulator; onProj
         <section aria-labelledby="transcript-h" className="chat">
           <h3 id="transcript-h">{t('transcript')}</h3>
           {!sim.sessionId && <p>{t('noSession')}</p>}
-          <ol className="bubbles" aria-live="polite" aria-relevant="additions">
+          <ol className="bubbles" aria-live="polite" aria-relevant="additions" aria-labelledby="transcript-h" tabIndex={0}>
             {sim.entries.map((e) => {
               if (e.kind === 'user') {
                 return (
