@@ -7,9 +7,6 @@
 #include <stdlib.h>
 #include <ddt/ddt.h>
 #include "t.h"
-#ifdef DDT_TEST_ENGINE_STUB
-#include "engine.h"
-#endif
 
 /* A session as a store would hold it: waiting in a GetData, a nested
  * memory, an engine part and one remembered turn. */
@@ -405,22 +402,3 @@ main(void)
     test_closed_state();
     return T_DONE();
 }
-
-#ifdef DDT_TEST_ENGINE_STUB
-/* Only for building this test before engine.c exists (never in src/). */
-ddt_engine_rc_t ddt_engine_enter(ddt_engine_ctx_t *c, uint32_t d)
-{ return DDT_ENGINE_DONE; }
-ddt_engine_rc_t ddt_engine_input(ddt_engine_ctx_t *c, const ddt_input_t *in)
-{ return DDT_ENGINE_DONE; }
-ddt_engine_rc_t ddt_engine_resume(ddt_engine_ctx_t *c,
-    const ddt_effect_result_t *er)
-{ return DDT_ENGINE_DONE; }
-ddt_json_t *ddt_engine_expecting(ddt_engine_ctx_t *c)
-{ return ddt_json_null(c->arena); }
-int ddt_engine_state_to_json(ddt_arena_t *a, const ddt_engine_state_t *st,
-    ddt_json_t **out)
-{ *out = ddt_json_null(a); return DDT_OK; }
-int ddt_engine_state_from_json(ddt_arena_t *a, const ddt_project_t *p,
-    const ddt_json_t *j, ddt_engine_state_t *st, ddt_err_t *err)
-{ return DDT_OK; }
-#endif
