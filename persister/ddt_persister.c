@@ -861,6 +861,9 @@ main(int argc, char **argv)
         now = ddt_pnow_ms();
 
         if (now >= next_beat) {
+            if (batch.n == 0) {
+                ddt_pmongo_ping();
+            }
             ddt_predis_heartbeat(__atomic_load_n(&ddt_pmetrics.mongo_up,
                                                  __ATOMIC_RELAXED) != 0);
             next_beat = now + ddt_pconf.heartbeat_ttl_ms / 3;

@@ -169,6 +169,7 @@ int ddt_pmongo_init(void);
 void ddt_pmongo_close(void);
 int ddt_pmongo_indexes(void);
 int ddt_pmongo_write(ddt_batch_t *b);
+int ddt_pmongo_ping(void);
 int ddt_pmongo_load(const char *sid, uint64_t *ver, char **status,
     char **state, size_t *state_len, int64_t *updated, int *deleted);
 

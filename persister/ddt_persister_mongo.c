@@ -458,8 +458,32 @@ ddt_pmongo_bulk(mongoc_collection_t *c)
 }
 
 
+/*
+ * The turns of a batch.  raw: again, only for the entries whose document
+ * MongoDB refused on its own (a server older than 5.0 refuses field names
+ * starting with '$' or holding '.'), with input and response as their JSON
+ * text and `raw: true`; what fails then goes to the dead-letter stream.
+ */
+
+static void
+ddt_pbson_text(bson_t *d, const char *key, const ddt_json_t *v)
+{
+    ddt_buf_t  buf;
+
+    if (v == NULL) {
+        BSON_APPEND_NULL(d, key);
+        return;
+    }
+
+    ddt_buf_init(&buf);
+    ddt_json_write(&buf, v);
+    bson_append_utf8(d, key, -1, buf.data ? buf.data : "", (int) buf.len);
+    ddt_buf_free(&buf);
+}
+
+
 static int
-ddt_pmongo_turns(ddt_batch_t *b, ddt_entry_t **ops)
+ddt_pmongo_turns(ddt_batch_t *b, ddt_entry_t **ops, int raw)
 {
     int                       i, pass, n, ok, rc;
     char                      id[512];
@@ -480,9 +504,13 @@ ddt_pmongo_turns(ddt_batch_t *b, ddt_entry_t **ops)
         for (i = 0; i < b->n; i++) {
             e = &b->entries[i];
 
-            if (e->bad || e->deleted || e->critical != (pass == 0)) {
+            if (e->bad || e->deleted || e->critical != (pass == 0)
+                || (raw && !e->failed))
+            {
                 continue;
             }
+
+            e->failed = 0;
 
             snprintf(id, sizeof(id), "%s:%llu", e->sid,
                      (unsigned long long) e->ver);
@@ -492,9 +520,20 @@ ddt_pmongo_turns(ddt_batch_t *b, ddt_entry_t **ops)
             BSON_APPEND_UTF8(&doc, "sid", e->sid);
             BSON_APPEND_INT64(&doc, "ver", (int64_t) e->ver);
             BSON_APPEND_DATE_TIME(&doc, "at", e->at);
-            ddt_pbson_json(&doc, "input", e->input, NULL, 0);
-            ddt_pbson_json(&doc, "response", e->response, NULL, 0);
+            if (raw) {
+                ddt_pbson_text(&doc, "input", e->input);
+                ddt_pbson_text(&doc, "response", e->response);
+
+            } else {
+                ddt_pbson_json(&doc, "input", e->input, NULL, 0);
+                ddt_pbson_json(&doc, "response", e->response, NULL, 0);
+            }
+
             BSON_APPEND_BOOL(&doc, "critical", e->critical != 0);
+
+            if (raw) {
+                BSON_APPEND_BOOL(&doc, "raw", true);
+            }
 
             if (!mongoc_bulk_operation_insert_with_opts(bulk, &doc, &iopts,
                                                         &err))
@@ -624,7 +663,7 @@ ddt_pmongo_sessions(ddt_batch_t *b, ddt_entry_t **ops)
 int
 ddt_pmongo_write(ddt_batch_t *b)
 {
-    int            rc;
+    int            i, rc;
     ddt_entry_t  **ops;
 
     ops = malloc((b->n + 1) * sizeof(ddt_entry_t *));
@@ -632,7 +671,17 @@ ddt_pmongo_write(ddt_batch_t *b)
         return -1;
     }
 
-    rc = ddt_pmongo_turns(b, ops);
+    for (i = 0; i < b->n; i++) {
+        b->entries[i].failed = 0;
+    }
+
+    rc = ddt_pmongo_turns(b, ops, 0);
+
+    if (rc == 1) {
+        ddt_plog(DDT_P_LOG_WARN, "mongodb: some turns refused as documents, "
+                 "writing them with input and response as JSON text");
+        rc = ddt_pmongo_turns(b, ops, 1);
+    }
 
     if (rc >= 0) {
         rc = ddt_pmongo_sessions(b, ops);
@@ -649,6 +698,33 @@ ddt_pmongo_write(ddt_batch_t *b)
     ddt_pset(mongo_up, 1);
 
     return 0;
+}
+
+
+/* ping while idle: keeps mongo_up (and so the heartbeat) truthful */
+
+int
+ddt_pmongo_ping(void)
+{
+    int           ok;
+    bson_t        cmd, reply;
+    bson_error_t  err;
+
+    bson_init(&cmd);
+    BSON_APPEND_INT32(&cmd, "ping", 1);
+
+    ok = mongoc_client_command_simple(ddt_pmc, "admin", &cmd, NULL, &reply,
+                                      &err);
+    if (!ok && __atomic_load_n(&ddt_pmetrics.mongo_up, __ATOMIC_RELAXED)) {
+        ddt_plog(DDT_P_LOG_ERR, "mongodb: ping: %s", err.message);
+    }
+
+    bson_destroy(&cmd);
+    bson_destroy(&reply);
+
+    ddt_pset(mongo_up, ok ? 1 : 0);
+
+    return ok ? 0 : -1;
 }
 
 

@@ -97,7 +97,19 @@ ddt_pshard(const char *sid, size_t len)
 static void
 ddt_predis_failed(const char *what)
 {
+    int64_t         now;
+    static int64_t  last_connect;
+
     ddt_pcount(redis_errors, 1);
+
+    /* while Redis is down: one line per 10 s, not one per attempt */
+    if (strcmp(what, "connect") == 0) {
+        now = ddt_pnow_ms();
+        if (now - last_connect < 10000) {
+            return;
+        }
+        last_connect = now;
+    }
 
     if (ddt_predis && ddt_predis->err) {
         ddt_plog(DDT_P_LOG_ERR, "redis: %s: %s", what, ddt_predis->errstr);

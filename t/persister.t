@@ -188,6 +188,35 @@ sub turns_of {
          'one error log line for it');
 }
 
+# ---- a turn MongoDB refuses as a document ------------------------------------
+
+SKIP: {
+    skip 'needs the faults of the wire test server', 6 if $M->{real};
+    DDTPersister::ctl($M, 'reject_dollar on');
+    my $resp = { version => 1, memory => { '$meta' => { 'a.b' => 1 } } };
+    my $sid = 'raw-fallback-01';
+    xadd($sid, 1, response => $resp);
+    wait_until('the raw turn', sub { @{ turns_of($sid) } });
+    my $t = turns_of($sid)->[0];
+    ok($t->{raw}, 'a turn refused as a document is written again, raw: true');
+    is_deeply(JSON::PP->new->decode($t->{response}), $resp,
+              'with the response as its JSON text');
+    is(session_doc($sid)->{ver}, 1, 'and its session');
+
+    DDTPersister::ctl($M, 'reject_field raw');
+    my $sid2 = 'raw-fallback-02';
+    my $dl = 'ddt:{' . DDTPersister::shard($sid2, 2) . '}:deadletter';
+    my $before = @{ DDTRedis::xrange($RP, $dl) };
+    xadd($sid2, 1, response => $resp);
+    wait_until('dead letter', sub { @{ DDTRedis::xrange($RP, $dl) } > $before });
+    my $e = DDTRedis::xrange($RP, $dl)->[-1];
+    is($e->{sid}, $sid2, 'refused in both forms: to the dead-letter stream');
+    like($e->{reason}, qr/mongodb turns: .*refused/, 'with MongoDB\'s reason');
+    is(scalar @{ turns_of($sid2) }, 0, 'and no turn document');
+    DDTPersister::ctl($M, 'reject_dollar off');
+    DDTPersister::ctl($M, 'reject_field');
+}
+
 # ---- restore ---------------------------------------------------------------------
 
 {

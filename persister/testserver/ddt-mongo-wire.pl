@@ -24,6 +24,10 @@
 #   wcerror N                 the next N write commands get a
 #                             writeConcernError (data written, not
 #                             acknowledged as durable)
+#   reject_dollar on|off      inserted documents with a field name that
+#                             starts with '$' or holds '.' are refused one
+#                             by one (write error code 2), as before 5.0
+#   reject_field NAME         inserted documents with field NAME refused
 #   stats                     "writes N inserts N updates N finds N
 #                             conns N" (commands and documents seen)
 #   reset                     forget data and faults
@@ -515,6 +519,29 @@ sub cursor_reply {
         ['id', I64($id)], ['ns', STR($ns)])]);
 }
 
+sub has_dollar {
+    my ($v) = @_;
+    if ($v->[0] == 3) {
+        for my $kv (@{ $v->[1] }) {
+            return 1 if $kv->[0] =~ /^\$|\./ || has_dollar($kv->[1]);
+        }
+    } elsif ($v->[0] == 4) {
+        for (@{ $v->[1] }) { return 1 if has_dollar($_) }
+    }
+    return 0;
+}
+
+# an inserted document refused on its own (reject_dollar, reject_field)
+sub refused {
+    my ($d) = @_;
+    return "field names starting with '\$' or holding '.' are refused "
+        . '(fault injected)' if $Fault{reject_dollar} && has_dollar([3, $d]);
+    return "documents with a field $Fault{reject_field} are refused "
+        . '(fault injected)'
+        if $Fault{reject_field} && get($d, $Fault{reject_field});
+    return undef;
+}
+
 sub cmd_insert {
     my ($db, $cmd, $docs) = @_;
     my ($f, $failed) = write_fault();
@@ -527,6 +554,12 @@ sub cmd_insert {
     my $i = 0;
     for my $d (@$docs) {
         $Stats{inserts}++;
+        if (my $why = refused($d)) {
+            push @errs, DOC(['index', I32($i++)], ['code', I32(2)],
+                            ['errmsg', STR($why)]);
+            last if $ordered;
+            next;
+        }
         my $e = store_insert($db, $cn, $d, $i++);
         if ($e) { push @errs, $e; last if $ordered } else { $n++ }
     }
@@ -887,6 +920,11 @@ sub control {
         return 'ok';
     }
     if ($c eq 'wcerror') { $Fault{wcerror} = $w[0] // 1; return 'ok' }
+    if ($c eq 'reject_dollar') {
+        $Fault{reject_dollar} = ($w[0] // 'on') eq 'on';
+        return 'ok';
+    }
+    if ($c eq 'reject_field') { $Fault{reject_field} = $w[0]; return 'ok' }
     if ($c eq 'stats') {
         return join ' ', map { "$_ $Stats{$_}" } sort keys %Stats;
     }
