@@ -172,7 +172,7 @@ ddt_buf_grow(ddt_buf_t *b, size_t extra)
 }
 
 int
-ddt_buf_add(ddt_buf_t *b, const void *p, size_t n)
+ddt_buf_add_slow(ddt_buf_t *b, const void *p, size_t n)
 {
     if (ddt_buf_grow(b, n) != DDT_OK) {
         return DDT_ERROR;
@@ -183,12 +183,6 @@ ddt_buf_add(ddt_buf_t *b, const void *p, size_t n)
     b->len += n;
     b->data[b->len] = '\0';
     return DDT_OK;
-}
-
-int
-ddt_buf_addc(ddt_buf_t *b, char c)
-{
-    return ddt_buf_add(b, &c, 1);
 }
 
 int

@@ -987,16 +987,16 @@ ddt_engine_expecting(ddt_engine_ctx_t *c)
     if (o == NULL) {
         return NULL;
     }
-    ddt_json_setz(c->arena, o, "ddt", ddt_json_strz(c->arena, eng_ddt_id(c)));
-    ddt_json_setz(c->arena, o, "data", ddt_json_strz(c->arena,
+    ddt_json_setl(c->arena, o, "ddt", ddt_json_strz(c->arena, eng_ddt_id(c)));
+    ddt_json_setl(c->arena, o, "data", ddt_json_strz(c->arena,
                                                      eng_id(c, main)));
-    ddt_json_setz(c->arena, o, "sub", a == main ? ddt_json_null(c->arena)
+    ddt_json_setl(c->arena, o, "sub", a == main ? ddt_json_null(c->arena)
                   : ddt_json_strz(c->arena, eng_id(c, a)));
-    ddt_json_setz(c->arena, o, "step", ddt_json_strz(c->arena,
+    ddt_json_setl(c->arena, o, "step", ddt_json_strz(c->arena,
                                                      step ? step : "start"));
-    ddt_json_setz(c->arena, o, "kind", ddt_json_strz(c->arena,
+    ddt_json_setl(c->arena, o, "kind", ddt_json_strz(c->arena,
                   confirming ? "yesno" : ddt_kind_name((ddt_kind_t) it->kind)));
-    ddt_json_setz(c->arena, o, "escalation",
+    ddt_json_setl(c->arena, o, "escalation",
                   ddt_json_num(c->arena, c->st->last_escalation));
     return o;
 }
@@ -1027,11 +1027,11 @@ ddt_engine_state_to_json(ddt_arena_t *a, const ddt_engine_state_t *st,
     if (o == NULL || items == NULL) {
         return DDT_ERROR;
     }
-    ddt_json_setz(a, o, "ddt", eng_idx(a, st->ddt));
-    ddt_json_setz(a, o, "active", eng_idx(a, st->active));
-    ddt_json_setz(a, o, "step", ddt_json_num(a, st->last_step));
-    ddt_json_setz(a, o, "escalation", ddt_json_num(a, st->last_escalation));
-    ddt_json_setz(a, o, "rule", eng_idx(a, st->last_rule));
+    ddt_json_setl(a, o, "ddt", eng_idx(a, st->ddt));
+    ddt_json_setl(a, o, "active", eng_idx(a, st->active));
+    ddt_json_setl(a, o, "step", ddt_json_num(a, st->last_step));
+    ddt_json_setl(a, o, "escalation", ddt_json_num(a, st->last_escalation));
+    ddt_json_setl(a, o, "rule", eng_idx(a, st->last_rule));
     for (i = 0; st->items != NULL && i < st->n_items; i++) {
         row = ddt_json_arr(a);
         if (row == NULL) {
@@ -1048,7 +1048,7 @@ ddt_engine_state_to_json(ddt_arena_t *a, const ddt_engine_state_t *st,
             return DDT_ERROR;
         }
     }
-    ddt_json_setz(a, o, "items", items);
+    ddt_json_setl(a, o, "items", items);
     *out = o;
     return DDT_OK;
 }

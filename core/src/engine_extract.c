@@ -608,14 +608,14 @@ eng_normalise(ddt_engine_ctx_t *c, uint32_t item, const ddt_json_t *v)
             return NULL;
         }
         if ((x = ddt_json_getz(v, "day")) && eng_is_int_in(x, 1, 31)) {
-            ddt_json_setz(c->arena, o, "day", ddt_json_num(c->arena, x->u.n));
+            ddt_json_setl(c->arena, o, "day", ddt_json_num(c->arena, x->u.n));
         }
         if ((x = ddt_json_getz(v, "month")) && eng_is_int_in(x, 1, 12)) {
-            ddt_json_setz(c->arena, o, "month",
+            ddt_json_setl(c->arena, o, "month",
                           ddt_json_num(c->arena, x->u.n));
         }
         if ((x = ddt_json_getz(v, "year")) && eng_is_int_in(x, 0, 9999)) {
-            ddt_json_setz(c->arena, o, "year", ddt_json_num(c->arena, x->u.n));
+            ddt_json_setl(c->arena, o, "year", ddt_json_num(c->arena, x->u.n));
         }
         if (o->u.obj.len == 0 || !eng_calendar_ok(o)) {
             return NULL;
@@ -664,9 +664,9 @@ eng_normalise(ddt_engine_ctx_t *c, uint32_t item, const ddt_json_t *v)
         if (v->type == DDT_J_NUM) {
             o = ddt_json_obj(c->arena);
             if (o != NULL) {
-                ddt_json_setz(c->arena, o, "value",
+                ddt_json_setl(c->arena, o, "value",
                               ddt_json_num(c->arena, v->u.n));
-                ddt_json_setz(c->arena, o, "currency",
+                ddt_json_setl(c->arena, o, "currency",
                               ddt_json_strz(c->arena, cur));
             }
             return o;
@@ -680,13 +680,13 @@ eng_normalise(ddt_engine_ctx_t *c, uint32_t item, const ddt_json_t *v)
             if (o == NULL) {
                 return NULL;
             }
-            ddt_json_setz(c->arena, o, "value", ddt_json_num(c->arena, x->u.n));
+            ddt_json_setl(c->arena, o, "value", ddt_json_num(c->arena, x->u.n));
             x = ddt_json_getz(v, "currency");
             if (x != NULL && x->type == DDT_J_STR && x->u.str.len == 3) {
-                ddt_json_setz(c->arena, o, "currency",
+                ddt_json_setl(c->arena, o, "currency",
                               ddt_json_str(c->arena, x->u.str.s, 3));
             } else {
-                ddt_json_setz(c->arena, o, "currency",
+                ddt_json_setl(c->arena, o, "currency",
                               ddt_json_strz(c->arena, cur));
             }
             return o;
@@ -816,8 +816,8 @@ eng_dtmf_value(ddt_engine_ctx_t *c, uint32_t item, const char *d, size_t len,
         } else {
             o = ddt_json_obj(c->arena);
             if (o != NULL) {
-                ddt_json_setz(c->arena, o, "value", ddt_json_num(c->arena, x));
-                ddt_json_setz(c->arena, o, "currency", ddt_json_strz(c->arena,
+                ddt_json_setl(c->arena, o, "value", ddt_json_num(c->arena, x));
+                ddt_json_setl(c->arena, o, "currency", ddt_json_strz(c->arena,
                               c->locale == DDT_LOCALE_EN ? "USD" : "EUR"));
             }
             *out = o;

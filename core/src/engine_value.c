@@ -213,7 +213,7 @@ eng_meta_obj(ddt_engine_ctx_t *c, uint32_t i, int create)
             return NULL;
         }
         meta = ddt_json_obj(c->arena);
-        if (meta == NULL || ddt_json_setz(c->arena, d, "$meta", meta)) {
+        if (meta == NULL || ddt_json_setl(c->arena, d, "$meta", meta)) {
             return NULL;
         }
     }
@@ -238,7 +238,7 @@ eng_meta_obj(ddt_engine_ctx_t *c, uint32_t i, int create)
             return NULL;
         }
         subs = ddt_json_obj(c->arena);
-        if (subs == NULL || ddt_json_setz(c->arena, m, "sub", subs)) {
+        if (subs == NULL || ddt_json_setl(c->arena, m, "sub", subs)) {
             return NULL;
         }
     }
@@ -276,10 +276,10 @@ eng_set_meta(ddt_engine_ctx_t *c, uint32_t i, double conf, uint32_t layer)
     if (m == NULL) {
         return;
     }
-    ddt_json_setz(c->arena, m, "confidence", ddt_json_num(c->arena, conf));
-    ddt_json_setz(c->arena, m, "layer",
+    ddt_json_setl(c->arena, m, "confidence", ddt_json_num(c->arena, conf));
+    ddt_json_setl(c->arena, m, "layer",
                   ddt_json_strz(c->arena, ddt_layer_name(layer)));
-    ddt_json_setz(c->arena, m, "state",
+    ddt_json_setl(c->arena, m, "state",
                   ddt_json_strz(c->arena, eng_state_name(c, i)));
 
     main = eng_main_of(c, i);
@@ -288,11 +288,11 @@ eng_set_meta(ddt_engine_ctx_t *c, uint32_t i, double conf, uint32_t layer)
         if (m == NULL) {
             return;
         }
-        ddt_json_setz(c->arena, m, "confidence",
+        ddt_json_setl(c->arena, m, "confidence",
                       ddt_json_num(c->arena, eng_confidence(c, main)));
-        ddt_json_setz(c->arena, m, "layer",
+        ddt_json_setl(c->arena, m, "layer",
                       ddt_json_strz(c->arena, ddt_layer_name(layer)));
-        ddt_json_setz(c->arena, m, "state",
+        ddt_json_setl(c->arena, m, "state",
                       ddt_json_strz(c->arena, eng_state_name(c, main)));
     }
 }
@@ -305,7 +305,7 @@ eng_meta_state(ddt_engine_ctx_t *c, uint32_t i)
 
     m = eng_meta_obj(c, i, 1);
     if (m != NULL) {
-        ddt_json_setz(c->arena, m, "state",
+        ddt_json_setl(c->arena, m, "state",
                       ddt_json_strz(c->arena, eng_state_name(c, i)));
     }
 }
@@ -326,7 +326,7 @@ eng_clear_meta(ddt_engine_ctx_t *c, uint32_t i)
     if (main == i) {
         ddt_json_del(m, "sub", 3);
     }
-    ddt_json_setz(c->arena, m, "state",
+    ddt_json_setl(c->arena, m, "state",
                   ddt_json_strz(c->arena, eng_state_name(c, i)));
 }
 
@@ -385,18 +385,18 @@ eng_set_status(ddt_engine_ctx_t *c, const char *status, uint32_t failed,
     if (status == NULL) {
         ddt_json_del(d, "$status", 7);
     } else {
-        ddt_json_setz(c->arena, d, "$status", ddt_json_strz(c->arena, status));
+        ddt_json_setl(c->arena, d, "$status", ddt_json_strz(c->arena, status));
     }
     if (failed == DDT_NONE) {
         ddt_json_del(d, "$failed", 7);
     } else {
-        ddt_json_setz(c->arena, d, "$failed",
+        ddt_json_setl(c->arena, d, "$failed",
                       ddt_json_strz(c->arena, eng_id(c, failed)));
     }
     if (failed_sub == DDT_NONE) {
         ddt_json_del(d, "$failedSub", 10);
     } else {
-        ddt_json_setz(c->arena, d, "$failedSub",
+        ddt_json_setl(c->arena, d, "$failedSub",
                       ddt_json_strz(c->arena, eng_id(c, failed_sub)));
     }
 }
@@ -629,17 +629,17 @@ eng_message(ddt_engine_ctx_t *c, uint32_t item, uint32_t tmpl,
     main = eng_main_of(c, item);
     m = ddt_json_obj(c->arena);
     if (m != NULL) {
-        ddt_json_setz(c->arena, m, "text",
+        ddt_json_setl(c->arena, m, "text",
                       ddt_json_str(c->arena, b.data ? b.data : "", b.len));
-        ddt_json_setz(c->arena, m, "ddt", ddt_json_strz(c->arena,
+        ddt_json_setl(c->arena, m, "ddt", ddt_json_strz(c->arena,
                                                         eng_ddt_id(c)));
-        ddt_json_setz(c->arena, m, "data", ddt_json_strz(c->arena,
+        ddt_json_setl(c->arena, m, "data", ddt_json_strz(c->arena,
                                                          eng_id(c, main)));
-        ddt_json_setz(c->arena, m, "sub", main == item
+        ddt_json_setl(c->arena, m, "sub", main == item
                       ? ddt_json_null(c->arena)
                       : ddt_json_strz(c->arena, eng_id(c, item)));
-        ddt_json_setz(c->arena, m, "step", ddt_json_strz(c->arena, step));
-        ddt_json_setz(c->arena, m, "escalation", ddt_json_num(c->arena, n));
+        ddt_json_setl(c->arena, m, "step", ddt_json_strz(c->arena, step));
+        ddt_json_setl(c->arena, m, "escalation", ddt_json_num(c->arena, n));
         if (c->messages != NULL) {
             ddt_json_push(c->arena, c->messages, m);
         }

@@ -304,12 +304,12 @@ mk_today(ddt_arena_t *ar, const ddt_localtime_t *lt, int with_time)
     if (o == NULL) {
         return &j_null;
     }
-    ddt_json_setz(ar, o, "day", ddt_json_num(ar, lt->day));
-    ddt_json_setz(ar, o, "month", ddt_json_num(ar, lt->month));
-    ddt_json_setz(ar, o, "year", ddt_json_num(ar, lt->year));
+    ddt_json_setl(ar, o, "day", ddt_json_num(ar, lt->day));
+    ddt_json_setl(ar, o, "month", ddt_json_num(ar, lt->month));
+    ddt_json_setl(ar, o, "year", ddt_json_num(ar, lt->year));
     if (with_time) {
-        ddt_json_setz(ar, o, "hour", ddt_json_num(ar, lt->hour));
-        ddt_json_setz(ar, o, "minute", ddt_json_num(ar, lt->minute));
+        ddt_json_setl(ar, o, "hour", ddt_json_num(ar, lt->hour));
+        ddt_json_setl(ar, o, "minute", ddt_json_num(ar, lt->minute));
     }
     return o;
 }

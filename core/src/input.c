@@ -256,19 +256,19 @@ ddt_input_canonical(ddt_arena_t *a, const ddt_input_t *in)
 
     switch (in->kind) {
     case DDT_IN_TEXT:
-        ddt_json_setz(a, o, "text", ddt_json_str(a, in->text, in->text_len));
+        ddt_json_setl(a, o, "text", ddt_json_str(a, in->text, in->text_len));
         break;
     case DDT_IN_DTMF:
-        ddt_json_setz(a, o, "dtmf", ddt_json_str(a, in->text, in->text_len));
+        ddt_json_setl(a, o, "dtmf", ddt_json_str(a, in->text, in->text_len));
         break;
     case DDT_IN_EVENT_NOINPUT:
-        ddt_json_setz(a, o, "event", ddt_json_strz(a, "noInput"));
+        ddt_json_setl(a, o, "event", ddt_json_strz(a, "noInput"));
         break;
     case DDT_IN_EVENT_NOMATCH:
-        ddt_json_setz(a, o, "event", ddt_json_strz(a, "noMatch"));
+        ddt_json_setl(a, o, "event", ddt_json_strz(a, "noMatch"));
         break;
     case DDT_IN_VALUES:
-        ddt_json_setz(a, o, "values", ddt_json_clone(a, in->values));
+        ddt_json_setl(a, o, "values", ddt_json_clone(a, in->values));
         break;
     default:
         break;

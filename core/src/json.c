@@ -172,6 +172,26 @@ ddt_json_set(ddt_arena_t *a, ddt_json_t *obj, const char *key, size_t klen,
 }
 
 int
+ddt_json_set_nocopy(ddt_arena_t *a, ddt_json_t *obj, const char *key,
+    size_t klen, ddt_json_t *v)
+{
+    size_t  i;
+
+    if (obj == NULL || obj->type != DDT_J_OBJ || v == NULL) {
+        return DDT_ERROR;
+    }
+    for (i = 0; i < obj->u.obj.len; i++) {
+        if (obj->u.obj.m[i].klen == klen
+            && memcmp(obj->u.obj.m[i].key, key, klen) == 0)
+        {
+            obj->u.obj.m[i].val = v;
+            return DDT_OK;
+        }
+    }
+    return ddt_json_append_member(a, obj, key, klen, v, 0);
+}
+
+int
 ddt_json_setz(ddt_arena_t *a, ddt_json_t *obj, const char *key,
     ddt_json_t *v)
 {
@@ -871,11 +891,19 @@ ddt_json_write_num(ddt_buf_t *b, double n)
         return ddt_buf_add(b, "null", 4);
     }
     if (n == floor(n) && fabs(n) < 9007199254740992.0) {
-        if (n == 0) {
-            return ddt_buf_addc(b, '0');   /* -0 too */
+        /* integers without printf: they are most numbers we write
+         * (versions, counters, dates); -0 is written as 0 */
+        uint64_t  u = (uint64_t) fabs(n);
+        char     *e = tmp + sizeof(tmp), *q = e;
+
+        do {
+            *--q = (char) ('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (n < 0) {
+            *--q = '-';
         }
-        snprintf(tmp, sizeof(tmp), "%.0f", n);
-        return ddt_buf_adds(b, tmp);
+        return ddt_buf_add(b, q, (size_t) (e - q));
     }
     snprintf(tmp, sizeof(tmp), "%.15g", n);
     if (strtod(tmp, NULL) != n) {

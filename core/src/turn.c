@@ -179,7 +179,7 @@ ddt_action(ddt_session_t *s, const char *type)
     if (a == NULL) {
         return NULL;
     }
-    ddt_json_setz(&s->arena, a, "type", ddt_json_strz(&s->arena, type));
+    ddt_json_setl(&s->arena, a, "type", ddt_json_strz(&s->arena, type));
     if (ddt_json_push(&s->arena, s->t.actions, a) != DDT_OK) {
         return NULL;
     }
@@ -196,8 +196,8 @@ ddt_fail(ddt_session_t *s, const char *code, const char *fmt, const char *arg)
     snprintf(msg, sizeof(msg), fmt, arg ? arg : "");
     e = ddt_json_obj(&s->arena);
     if (e != NULL) {
-        ddt_json_setz(&s->arena, e, "code", ddt_json_strz(&s->arena, code));
-        ddt_json_setz(&s->arena, e, "message", ddt_json_strz(&s->arena, msg));
+        ddt_json_setl(&s->arena, e, "code", ddt_json_strz(&s->arena, code));
+        ddt_json_setl(&s->arena, e, "message", ddt_json_strz(&s->arena, msg));
     }
     s->error = e;
     s->status = DDT_STATUS_ERROR;
@@ -296,9 +296,9 @@ ddt_task_action(const ddt_project_t *p, ddt_session_t *s,
         if (a == NULL) {
             break;
         }
-        ddt_json_setz(&s->arena, a, "to", ddt_render(p, s, t->a));
-        ddt_json_setz(&s->arena, a, "subject", ddt_render(p, s, t->b));
-        ddt_json_setz(&s->arena, a, "body", ddt_render(p, s, t->text));
+        ddt_json_setl(&s->arena, a, "to", ddt_render(p, s, t->a));
+        ddt_json_setl(&s->arena, a, "subject", ddt_render(p, s, t->b));
+        ddt_json_setl(&s->arena, a, "body", ddt_render(p, s, t->text));
         break;
 
     case DDT_TASK_SMS:
@@ -306,8 +306,8 @@ ddt_task_action(const ddt_project_t *p, ddt_session_t *s,
         if (a == NULL) {
             break;
         }
-        ddt_json_setz(&s->arena, a, "to", ddt_render(p, s, t->a));
-        ddt_json_setz(&s->arena, a, "text", ddt_render(p, s, t->text));
+        ddt_json_setl(&s->arena, a, "to", ddt_render(p, s, t->a));
+        ddt_json_setl(&s->arena, a, "text", ddt_render(p, s, t->text));
         break;
 
     default: /* Custom */
@@ -316,10 +316,10 @@ ddt_task_action(const ddt_project_t *p, ddt_session_t *s,
             break;
         }
         name = ddt_bs(p, t->name);
-        ddt_json_setz(&s->arena, a, "name",
+        ddt_json_setl(&s->arena, a, "name",
                       ddt_json_strz(&s->arena, name ? name : ""));
         params = ddt_render_json(p, s, t->json);
-        ddt_json_setz(&s->arena, a, "params",
+        ddt_json_setl(&s->arena, a, "params",
                       params ? params : ddt_json_obj(&s->arena));
         break;
     }
@@ -459,11 +459,11 @@ ddt_run(const ddt_project_t *p, ddt_session_t *s, ddt_turn_result_t *res)
             a = ddt_action(s, "transfer");
             if (a != NULL) {
                 if (t->a != DDT_NONE) {
-                    ddt_json_setz(&s->arena, a, "queue",
+                    ddt_json_setl(&s->arena, a, "queue",
                                   ddt_render(p, s, t->a));
                 } else {
                     q = "";
-                    ddt_json_setz(&s->arena, a, "queue",
+                    ddt_json_setl(&s->arena, a, "queue",
                                   ddt_json_strz(&s->arena, q));
                 }
             }

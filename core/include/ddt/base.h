@@ -40,8 +40,34 @@ typedef struct {
 void ddt_buf_init(ddt_buf_t *b);
 void ddt_buf_free(ddt_buf_t *b);
 void ddt_buf_reset(ddt_buf_t *b);
-int  ddt_buf_add(ddt_buf_t *b, const void *p, size_t n);
-int  ddt_buf_addc(ddt_buf_t *b, char c);
+int  ddt_buf_add_slow(ddt_buf_t *b, const void *p, size_t n);
+
+/* Appends are on every hot path (responses, state): the common case, room
+ * in the buffer, is inline; growing goes through ddt_buf_add_slow. */
+static inline int
+ddt_buf_add(ddt_buf_t *b, const void *p, size_t n)
+{
+    if (b->len + n + 1 <= b->cap && !b->oom) {
+        if (n) {
+            __builtin_memcpy(b->data + b->len, p, n);
+        }
+        b->len += n;
+        b->data[b->len] = '\0';
+        return DDT_OK;
+    }
+    return ddt_buf_add_slow(b, p, n);
+}
+
+static inline int
+ddt_buf_addc(ddt_buf_t *b, char c)
+{
+    if (b->len + 2 <= b->cap && !b->oom) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return DDT_OK;
+    }
+    return ddt_buf_add_slow(b, &c, 1);
+}
 int  ddt_buf_adds(ddt_buf_t *b, const char *s);
 int  ddt_buf_printf(ddt_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -73,6 +73,12 @@ int  ddt_json_set(ddt_arena_t *a, ddt_json_t *obj, const char *key,
     size_t klen, ddt_json_t *v);
 int  ddt_json_setz(ddt_arena_t *a, ddt_json_t *obj, const char *key,
     ddt_json_t *v);
+/* Set with a key that outlives the tree (a string literal): not copied. */
+int  ddt_json_set_nocopy(ddt_arena_t *a, ddt_json_t *obj, const char *key,
+    size_t klen, ddt_json_t *v);
+#define ddt_json_setl(a, obj, lit, v) \
+    ddt_json_set_nocopy(a, obj, "" lit "", sizeof(lit) - 1, v)
+
 /* Remove a member (keeps the order of the others); 1 if it was there. */
 int  ddt_json_del(ddt_json_t *obj, const char *key, size_t klen);
 
