@@ -118,21 +118,36 @@ done
 export BENCH_DIR="$here" BENCH_THREADS="$threads" BENCH_SESSIONS="$sessions"
 results=$prefix/results.txt
 : >"$results"
+# CPU time (ticks) used so far by the nginx workers of one instance and,
+# for the redis instance, by redis-server
+ticks() {
+    pids=$(ps -o pid= --ppid "$(cat "$prefix/$1/logs/nginx.pid")")
+    [ "$1" = redis ] && pids="$pids $(cat "$rdir/redis.pid")"
+    for p in $pids; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done \
+        | awk '{ s += $1 } END { print s + 0 }'
+}
+
+rticks() { awk '{ print $14 + $15 }' "/proc/$(cat "$rdir/redis.pid")/stat"; }
+
 run() {
-    label=$1 script=$2 p=$3 path=$4
+    label=$1 script=$2 p=$3 path=$4 inst=$5
     echo "bench: $label: wrk -t$threads -c$conns -d${secs}s --latency http://127.0.0.1:$p$path"
+    t0=$(ticks "$inst") r0=$(rticks)
     wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$here/$script" \
         "http://127.0.0.1:$p$path" >"$prefix/wrk-$label.txt" 2>&1
-    grep '^RESULT' "$prefix/wrk-$label.txt" | sed "s/^RESULT [a-z0-9]*/RESULT $label/" >>"$results" \
+    t1=$(ticks "$inst") r1=$(rticks)
+    [ "$inst" = redis ] || r1=$r0
+    grep '^RESULT' "$prefix/wrk-$label.txt" \
+        | sed "s/^RESULT [a-z0-9]*/RESULT $label/; s/\$/ ticks=$((t1 - t0)) rticks=$((r1 - r0))/" >>"$results" \
         || { echo "bench: $label produced no result:"; tail -5 "$prefix/wrk-$label.txt"; }
 }
 
 stat() { rcli info commandstats | tr -d '\r' | awk -F'[:=,]' -v c="cmdstat_$1" '$1 == c { print $3 }'; }
 
-run return200  return200.lua "$port"  /ok
-run embedded   turn.lua      "$port"  /v1/sessions/bench-000000/turns
+run return200  return200.lua "$port"  /ok embedded
+run embedded   redis_turn.lua "$port"  /v1/sessions/bench-000000/turns embedded
 rcli config resetstat >/dev/null
-run redis      turn.lua      "$rport" /v1/sessions/bench-000000/turns
+run redis      redis_turn.lua "$rport" /v1/sessions/bench-000000/turns redis
 hmget=$(stat hmget); evalsha=$(stat evalsha); eval_=$(stat eval); total=$(rcli info stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" { print $2 }')
 turns=$(awk '$2 == "redis" { for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "requests") print kv[2] } }' "$results")
 
@@ -143,17 +158,19 @@ awk '
       names[++n] = $2 }
     END {
         base = v["return200", "rps"]
-        printf "%-10s %12s %10s %10s %8s %9s\n", "scenario", "requests/s", "p50 ms", "p99 ms", "errors", "vs ret200"
+        printf "%-10s %12s %10s %10s %8s %9s %10s %10s\n", "scenario", "requests/s", "p50 ms", "p99 ms", "errors", "vs ret200", "CPU us/rq", "in redis"
         for (i = 1; i <= n; i++) {
             k = names[i]
             ratio = base > 0 ? v[k, "rps"] / base : 0
-            printf("%-10s %12d %10.3f %10.3f %8d %8.2fx\n", k, v[k, "rps"],
-                   v[k, "p50_ms"], v[k, "p99_ms"], v[k, "errors"], ratio)
+            cpu = v[k, "requests"] > 0 ? v[k, "ticks"] * 10000 / v[k, "requests"] : 0
+            rcpu = v[k, "requests"] > 0 ? v[k, "rticks"] * 10000 / v[k, "requests"] : 0
+            printf("%-10s %12d %10.3f %10.3f %8d %8.2fx %10.1f %10.1f\n", k, v[k, "rps"],
+                   v[k, "p50_ms"], v[k, "p99_ms"], v[k, "errors"], ratio, cpu, rcpu)
         }
     }' "$results"
 echo
 echo "redis during the redis run: HMGET ${hmget:-0}, EVALSHA ${evalsha:-0}, EVAL ${eval_:-0}, all commands ${total:-0} (incl. this INFO), turns answered ${turns:-0}"
 awk -v h="${hmget:-0}" -v e="${evalsha:-0}" -v x="${eval_:-0}" -v t="${turns:-0}" 'BEGIN {
     if (t > 0) printf "round trips per turn: %.3f\n", (h + e + x) / t }'
-echo "(raw wrk output in build/bench-redis/wrk-*.txt)"
+echo "(CPU: nginx workers, plus redis-server for the redis row, from /proc; raw wrk output in build/bench-redis/wrk-*.txt)"
 exit 0

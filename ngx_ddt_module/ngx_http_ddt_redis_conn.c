@@ -112,6 +112,28 @@ static ngx_uint_t                       ngx_http_ddt_redis_have_target;
 static ngx_http_ddt_redis_sentinel_t    ngx_http_ddt_redis_sentinel;
 
 
+/* "host:port" or "unix:/path" of the pool's target, for the error log */
+
+static const char *
+ngx_http_ddt_redis_where(void)
+{
+    static u_char  buf[NGX_HTTP_DDT_REDIS_HOST_LEN + 16];
+
+    ngx_http_ddt_redis_addr_t  *t;
+
+    t = &ngx_http_ddt_redis_target;
+
+    if (t->unix_socket) {
+        *ngx_snprintf(buf, sizeof(buf) - 1, "unix:%s", t->host) = '\0';
+
+    } else {
+        *ngx_snprintf(buf, sizeof(buf) - 1, "%s:%d", t->host, t->port) = '\0';
+    }
+
+    return (const char *) buf;
+}
+
+
 ngx_http_ddt_redis_main_conf_t *
 ngx_http_ddt_redis_conf(void)
 {
@@ -434,10 +456,8 @@ ngx_http_ddt_redis_init_reply(redisAsyncContext *ac, void *r, void *privdata)
 
     if (!ngx_http_ddt_redis_was_up) {
         ngx_log_error(NGX_LOG_NOTICE, ngx_http_ddt_redis_log, 0,
-                      "ddt: redis %s:%d is back after %ui failures",
-                      ngx_http_ddt_redis_target.host,
-                      ngx_http_ddt_redis_target.port,
-                      ngx_http_ddt_redis_failed);
+                      "ddt: redis %s is back after %ui failures",
+                      ngx_http_ddt_redis_where(), ngx_http_ddt_redis_failed);
         ngx_http_ddt_redis_was_up = 1;
         ngx_http_ddt_redis_failed = 0;
     }
@@ -479,10 +499,9 @@ ngx_http_ddt_redis_fail(ngx_http_ddt_redis_conn_t *conn, const char *why,
 
     if (ngx_http_ddt_redis_was_up && !ngx_http_ddt_redis_available()) {
         ngx_log_error(NGX_LOG_ERR, ngx_http_ddt_redis_log, 0,
-                      "ddt: redis %s:%d: %s: %s; session requests answer "
+                      "ddt: redis %s: %s: %s; session requests answer "
                       "503 until it is back",
-                      ngx_http_ddt_redis_target.host,
-                      ngx_http_ddt_redis_target.port, why,
+                      ngx_http_ddt_redis_where(), why,
                       detail ? detail : "");
         ngx_http_ddt_redis_was_up = 0;
     }

@@ -17,6 +17,12 @@ our $Redis = DDTRedis::start_redis();
 $ENV{TEST_NGINX_REDIS_PORT} = $Redis->{port};
 our $RP = $Redis->{port};
 
+# a second one, reached through a unix socket only
+our $Sock = "$DDTRedis::Dir/redis-unix.sock";
+our $RedisUnix = DDTRedis::start_redis(
+    extra => [ '--unixsocket', $Sock, '--unixsocketperm', '777' ]);
+$ENV{TEST_NGINX_REDIS_SOCKET} = $Sock;
+
 DDTTest::defaults(
     http_config => <<'_EOC_',
     ddt_test_now 2026-11-26T10:00:00Z;
@@ -392,6 +398,38 @@ __DATA__
         Test::More::is($o[0]{ver}, '2', "$name - of version 2");
         my $a = DDTTest::decode($o[0]{action}) || {};
         Test::More::is($a->{to}, 'ops@example.com', "$name - the action's fields");
+    },
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 11: ddt_redis unix:/path: the same store through a unix socket
+--- http_config
+    ddt_test_now 2026-11-26T10:00:00Z;
+    ddt_project $TEST_NGINX_DDT_PROJECTS/echo.json;
+    ddt_redis unix:$TEST_NGINX_REDIS_SOCKET;
+    ddt_redis_pool_size 1;
+--- request eval
+[
+"POST /v1/sessions\n{\"project\": \"echo\", \"sessionId\": \"redis-unix-0001\"}",
+"POST /v1/sessions/redis-unix-0001/turns\n{\"text\": \"sock\"}",
+"GET /v1/health",
+]
+--- error_code eval
+[201, 200, 200]
+--- json eval
+[ undef, { version => 2, 'messages.0.text' => 'You said sock.', durable => \0 }, undef ]
+--- after eval
+{
+    1 => sub {
+        my $name = $_[0]->name;
+        Test::More::is(DDTRedis::cmd($main::RedisUnix->{port}, 'HGET',
+                                     main::skey('redis-unix-0001'), 'ver'),
+                       2, "$name - written to the unix-socket Redis");
+        Test::More::is(main::r('EXISTS', main::skey('redis-unix-0001')), 0,
+                       "$name - not to the other one");
     },
 }
 --- no_error_log
