@@ -188,7 +188,8 @@ ddt_pconf_set(const char *key, const char *v)
 
     if (strcmp(k, "redis") == 0) {
         colon = strrchr(v, ':');
-        if (colon == NULL || (size_t) (colon - v) >= sizeof(ddt_pconf.redis_host)
+        if (colon == NULL
+            || (size_t) (colon - v) >= sizeof(ddt_pconf.redis_host)
             || ddt_pconf_int(&n, colon + 1, 1, 65535) != 0)
         {
             return -1;
@@ -330,7 +331,8 @@ ddt_pusage(FILE *f)
 "restore requests (SPEC 8, 9.7).  Every key of the config file is also a\n"
 "flag (--batch-max 500 or --batch_max 500); flags win over the file.\n"
 "\n"
-"  redis HOST:PORT          [127.0.0.1:6379]    redis_password, redis_timeout_ms\n"
+"  redis HOST:PORT          [127.0.0.1:6379]\n"
+"  redis_password PASS      []          redis_timeout_ms MS [3000]\n"
 "  mongo_uri URI            [mongodb://127.0.0.1:27017]\n"
 "  database NAME            [ddt]\n"
 "  write_concern W          [majority] (or a number, or a tag)\n"

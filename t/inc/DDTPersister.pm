@@ -21,7 +21,7 @@ use Time::HiRes qw(time sleep);
 use DDTRedis ();
 
 our $Root = "$FindBin::Bin/..";
-our $Bin = "$Root/build/persister/ddt-persister";
+our $Bin = $ENV{DDT_PERSISTER_BIN} || "$Root/build/persister/ddt-persister";
 our $Dump = "$Root/build/persister/ddt-mongo-dump";
 our $Wire = "$Root/persister/testserver/ddt-mongo-wire.pl";
 our $JSON = JSON::PP->new->canonical;
