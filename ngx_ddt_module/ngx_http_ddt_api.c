@@ -850,9 +850,18 @@ ngx_http_ddt_turn_got(ngx_http_ddt_store_op_t *op)
 
     ngx_memzero(&err, sizeof(ddt_err_t));
 
-    if (ddt_session_load((const char *) op->out_blob.data, op->out_blob.len,
-                         &ctx->session, &err)
-        != DDT_OK)
+    /* the object this worker saved as that very version, if it kept it */
+
+    if (op->rc == NGX_OK) {
+        ctx->session = ngx_http_ddt_cache_take(&ctx->id, op->out_gen,
+                                               op->out_version,
+                                               &ctx->session_uses);
+    }
+
+    if (ctx->session == NULL
+        && ddt_session_load((const char *) op->out_blob.data,
+                            op->out_blob.len, &ctx->session, &err)
+           != DDT_OK)
     {
         ctx->session = NULL;
         ctx->mcf->store->release(op);
@@ -1037,6 +1046,14 @@ ngx_http_ddt_put_done(ngx_http_ddt_store_op_t *op)
                                                : NGX_HTTP_DDT_TURN_TURN,
                                   ddt_session_status(ctx->session),
                                   &ctx->started);
+
+        /* what the store now holds, kept for this worker's next turn */
+
+        if (ngx_http_ddt_cache_put(&ctx->id, op->out_gen, op->version,
+                                   ctx->session, ctx->session_uses + 1))
+        {
+            ctx->session = NULL;
+        }
 
         ngx_http_ddt_finalize(ctx,
             ngx_http_ddt_reply_turn(ctx, ctx->created ? NGX_HTTP_CREATED

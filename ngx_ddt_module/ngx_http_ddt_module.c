@@ -616,5 +616,6 @@ ngx_http_ddt_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_ddt_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_ddt_cache_free();
     ngx_http_ddt_project_views_free();
 }

@@ -137,6 +137,7 @@ struct ngx_http_ddt_ctx_s {
     /* the core's objects */
     ddt_arena_t                 arena;
     ddt_session_t              *session;
+    ngx_uint_t                  session_uses;    /* turns since loaded */
     ddt_input_t                 input;
     ddt_turn_result_t           result;
     ddt_buf_t                   saved;
@@ -193,6 +194,13 @@ ngx_int_t ngx_http_ddt_reply_text(ngx_http_request_t *r, ngx_str_t *type,
 ngx_int_t ngx_http_ddt_reply_empty(ngx_http_request_t *r, ngx_uint_t status);
 u_char *ngx_http_ddt_json_str(u_char *p, u_char *s, size_t len);
 size_t ngx_http_ddt_json_str_len(u_char *s, size_t len);
+
+/* ngx_http_ddt_cache.c: this worker's loaded sessions */
+ddt_session_t *ngx_http_ddt_cache_take(ngx_str_t *id, uint64_t gen,
+    uint64_t version, ngx_uint_t *uses);
+ngx_uint_t ngx_http_ddt_cache_put(ngx_str_t *id, uint64_t gen,
+    uint64_t version, ddt_session_t *s, ngx_uint_t uses);
+void ngx_http_ddt_cache_free(void);
 
 /* ngx_http_ddt_rand.c: session ids */
 ngx_int_t ngx_http_ddt_rand_init(ngx_log_t *log);

@@ -50,6 +50,9 @@ struct ngx_http_ddt_store_op_s {
     ngx_int_t                   rc;
     ngx_str_t                   out_blob;
     uint64_t                    out_version;
+    uint64_t                    out_gen;        /* get/put: this life of the
+                                                   id, 0 if the store has
+                                                   no such number */
     ngx_uint_t                  out_status;
 
     /*

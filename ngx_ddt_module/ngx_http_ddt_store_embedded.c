@@ -32,6 +32,7 @@ typedef struct {
     ngx_queue_t                 lru;
     ngx_msec_t                  expires;
     uint64_t                    version;
+    uint64_t                    gen;            /* this life of the id */
     ngx_uint_t                  status;
     ngx_pid_t                   lock_pid;       /* 0: unlocked */
     uint64_t                    lock_token;
@@ -296,6 +297,7 @@ ngx_http_ddt_store_embedded_get(ngx_http_ddt_store_op_t *op)
     }
 
     op->out_version = sn->version;
+    op->out_gen = sn->gen;
     op->out_status = sn->status;
 
     if (op->lock) {
@@ -392,6 +394,7 @@ ngx_http_ddt_store_embedded_put(ngx_http_ddt_store_op_t *op)
 
         ngx_memzero(sn, offsetof(ngx_http_ddt_session_node_t, id));
         sn->node.key = hash;
+        sn->gen = mcf->sh->next_seq++;
         sn->id_len = op->id.len;
         ngx_memcpy(sn->id, op->id.data, op->id.len);
         sn->blob = blob;
@@ -476,6 +479,7 @@ ngx_http_ddt_store_embedded_put(ngx_http_ddt_store_op_t *op)
     sn->status = op->status;
     sn->expires = ngx_current_msec + mcf->session_timeout;
     sn->lock_pid = 0;
+    op->out_gen = sn->gen;
 
     ngx_shmtx_unlock(&mcf->shpool->mutex);
 
