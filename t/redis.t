@@ -154,7 +154,7 @@ __DATA__
         my $name = $_[0]->name;
         # writes wait (reads do not) while Redis is paused for writes: both
         # turns read version 1 before either script runs
-        main::r('CLIENT', 'PAUSE', '600', 'WRITE');
+        main::r('CLIENT', 'PAUSE', '1500', 'WRITE');
         my @r = DDTTest::at_once(
             main::turn_raw('redis-race-0001', '{"text": "first"}'),
             main::turn_raw('redis-race-0001', '{"text": "second"}'));
