@@ -232,7 +232,7 @@ test('Projects: a good file dropped on the page is loaded through the admin loca
 
 test('Simulator: a full Italian conversation with a correction in confirmation, the flow highlight moving', async () => {
   await tab('Simulatore');
-  await page.getByLabel('Progetto').selectOption('accettazione');
+  await page.getByLabel('Progetto', { exact: true }).selectOption('accettazione');
   await page.getByLabel('Lingua della sessione').selectOption('it-IT');
   await page.getByRole('button', { name: 'Avvia sessione' }).click();
   await page.locator('.bubble[data-step=start][data-data=name]').waitFor();
@@ -372,6 +372,8 @@ test('Health: store status and figures from /metrics', async () => {
   assert.ok(Number(await turns.innerText()) >= 10, 'turns counted');
   await page.locator('[data-metric=p99] dd').filter({ hasText: /ms|s/ }).waitFor();
   await page.locator('[data-metric=sessions] dd').waitFor();
+  // the second sample (every 3 s) gives turns per second
+  await page.locator('[data-metric=tps] dd').filter({ hasText: /^\d+,\d\d$/ }).waitFor();
   await shot('10-health.png');
   await accessible('10-health');
 });

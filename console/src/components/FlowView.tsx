@@ -100,7 +100,7 @@ export function FlowGraph({ project, current, visited }: { project: ProjectFile;
   return (
     <div className="flow-wrap">
       <div className="flow-canvas" data-testid="flow-canvas">
-        <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView minZoom={0.2}
+        <ReactFlow key={openDdt ? 'with-panel' : 'alone'} nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView minZoom={0.2}
                    nodesDraggable={false} nodesConnectable={false} proOptions={{ hideAttribution: true }}
                    aria-label={t('flowTitle')}>
           <Background />

@@ -16,7 +16,9 @@ function fmtSeconds(s: number | null): string {
 }
 
 export function HealthView({ everySeconds = HEALTH_EVERY_S }: { everySeconds?: number }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
+  const num = (n: number, digits: number) =>
+    new Intl.NumberFormat(lang === 'it' ? 'it-IT' : 'en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(n);
   const [health, setHealth] = useState<number | null>(null);
   const [cur, setCur] = useState<Figures | null>(null);
   const [tps, setTps] = useState<number | null>(null);
@@ -53,13 +55,13 @@ export function HealthView({ everySeconds = HEALTH_EVERY_S }: { everySeconds?: n
 
   const ok = health === 200;
   const tiles: [string, string, string][] = cur ? [
-    ['tps', t('turnsPerSec'), tps === null ? '—' : tps.toFixed(2)],
+    ['tps', t('turnsPerSec'), tps === null ? '—' : num(tps, 2)],
     ['p99', t('p99'), fmtSeconds(p99)],
     ['sessions', t('activeSessions'), cur.sessions === null ? '—' : String(cur.sessions)],
     ['errors', t('errors'), String(cur.errors)],
     ['storeErrors', t('storeErrors'), String(cur.storeErrors)],
     ['turns', t('turnsTotal'), String(cur.turnsTotal)],
-    ['zone', t('zoneUsed'), cur.zoneUsed !== null && cur.zoneSize ? `${((100 * cur.zoneUsed) / cur.zoneSize).toFixed(1)} %` : '—'],
+    ['zone', t('zoneUsed'), cur.zoneUsed !== null && cur.zoneSize ? `${num((100 * cur.zoneUsed) / cur.zoneSize, 1)} %` : '—'],
   ] : [];
 
   return (

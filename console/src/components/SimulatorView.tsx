@@ -166,21 +166,21 @@ export function SimulatorView({ sim, onProjectChange }: { sim: Simulator; onProj
         <h2>{t('simTitle')}</h2>
         <ErrorBanner error={listError} />
         <form className="start" onSubmit={onStart} aria-label={t('start')}>
-          <label>
-            {t('project')}
-            <select value={project} onChange={(e) => setProject(e.target.value)} name="project">
+          <div className="field">
+            <label htmlFor="sim-project">{t('project')}</label>
+            <select id="sim-project" value={project} onChange={(e) => setProject(e.target.value)} name="project">
               {rows.map((r) => <option key={r.name} value={r.name}>{r.name} ({r.version})</option>)}
               {project && !rows.some((r) => r.name === project) && <option value={project}>{project}</option>}
             </select>
-          </label>
-          <label>
-            {t('locale')}
-            <select value={locale} onChange={(e) => setLocale(e.target.value)} name="locale">
-              <option value="">—</option>
+          </div>
+          <div className="field">
+            <label htmlFor="sim-locale">{t('locale')}</label>
+            <select id="sim-locale" value={locale} onChange={(e) => setLocale(e.target.value)} name="locale">
+              <option value="">{t('localeDefault')}</option>
               <option value="it-IT">it-IT</option>
               <option value="en-US">en-US</option>
             </select>
-          </label>
+          </div>
           <label className="grow">
             {t('variables')}
             <input value={vars} onChange={(e) => setVars(e.target.value)} placeholder='{"canale": "web"}'
