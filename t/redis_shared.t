@@ -9,6 +9,7 @@ use Test::Nginx::Socket 'no_plan';
 use DDTTest;
 use DDTRedis;
 use IO::Socket::INET;
+use IO::Select;
 
 no_shuffle();
 master_on();
@@ -234,6 +235,51 @@ __DATA__
         Test::More::ok($clients1 <= $clients0, "$name - their Redis connections are closed ($clients0 -> $clients1)");
     },
 }
+--- no_error_log
+[alert]
+[error]
+
+
+
+=== TEST 5: a turn waiting on Redis when the worker is reloaded still gets its answer
+--- request eval
+[
+"POST /v1/sessions\n{\"project\": \"echo\", \"sessionId\": \"shared-hup-0002\"}",
+"GET /v1/sessions/shared-hup-0002",
+]
+--- error_code eval
+[201, 200]
+--- after eval
+{
+    0 => sub {
+        my $name = $_[0]->name;
+        my $pidfile = Test::Nginx::Socket::server_root() . "/logs/nginx.pid";
+        open my $f, '<', $pidfile or die "$pidfile: $!";
+        CORE::chomp(my $pid = <$f>);
+        # the turn's write waits in Redis while the worker is told to go
+        DDTRedis::cmd($main::RP, 'CLIENT', 'PAUSE', '600', 'WRITE');
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => DDTTest::port())
+            or die $!;
+        print {$s} DDTTest::raw_request('POST', '/v1/sessions/shared-hup-0002/turns',
+                                        '{"text": "during the reload"}');
+        Time::HiRes::sleep(0.3);
+        kill 'HUP', $pid;
+        my $buf = '';
+        my $sel = IO::Select->new($s);
+        my $deadline = Time::HiRes::time() + 10;
+        while (Time::HiRes::time() < $deadline && $sel->can_read($deadline - Time::HiRes::time())) {
+            my $n = sysread($s, $buf, 65536, length $buf);
+            last unless $n;
+        }
+        my $r = DDTTest::parse($buf);
+        Test::More::is($r->{code}, 200, "$name - the turn is answered");
+        my $j = DDTTest::decode($r->{body}) || {};
+        Test::More::is($j->{version}, 2, "$name - and committed");
+        Time::HiRes::sleep(0.5);
+    },
+}
+--- json eval
+[ undef, { version => 2 } ]
 --- no_error_log
 [alert]
 [error]
