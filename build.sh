@@ -166,6 +166,7 @@ cmd_run() {
 
 ddt demo is running on $u (prefix run/, log run/logs/error.log).
 Projects: $(curl -s "$u/v1/projects")
+Web console: $u/console/
 
 Try a conversation (project "clinic", en-US):
   curl -s -H 'Content-Type: application/json' -d '{"project":"clinic","sessionId":"demo-0001"}' $u/v1/sessions
