@@ -550,7 +550,9 @@ ngx_http_ddt_session_create(ngx_http_ddt_ctx_t *ctx)
     if (root == NULL) {
         ngx_http_ddt_finalize(ctx,
             ngx_http_ddt_reply_error(r, NGX_HTTP_BAD_REQUEST, "bad_json",
-                                     "%s", jerr.message));
+                                     "%s at line %ui, column %ui",
+                                     jerr.message, (ngx_uint_t) jerr.line,
+                                     (ngx_uint_t) jerr.column));
         return;
     }
 

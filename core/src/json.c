@@ -662,8 +662,7 @@ ddt_jerr_at(ddt_jerr_t *err, const char *buf, size_t len, size_t off,
             err->column++;
         }
     }
-    snprintf(err->message, sizeof(err->message), "%s at line %u, column %u",
-             msg, err->line, err->column);
+    snprintf(err->message, sizeof(err->message), "%s", msg);
 }
 
 static int

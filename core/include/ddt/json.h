@@ -42,7 +42,8 @@ typedef struct {
     unsigned      max_depth;          /* [64]  nesting of arrays/objects */
 } ddt_json_limits_t;
 
-/* A parse error: what and where (byte offset, 1-based line and column). */
+/* A parse error: what (message, without the position) and where (byte
+ * offset, 1-based line and column). */
 typedef struct {
     char          message[160];
     size_t        offset;
