@@ -117,6 +117,15 @@ async function accessible(screenName) {
   assert.deepEqual(v, [], `accessibility violations on ${screenName}:\n${v.join('\n')}`);
 }
 
+/* The whole run stays under three minutes: past that, stop nginx and fail. */
+const DEADLINE_MS = Number(process.env.E2E_DEADLINE_MS || 170000);
+setTimeout(() => {
+  console.error(`e2e: over ${DEADLINE_MS} ms, giving up`);
+  if (nginx && nginx.exitCode === null) nginx.kill('SIGTERM'); // fast shutdown, workers too
+  ctx?.close().catch(() => undefined);
+  process.exit(1);
+}, DEADLINE_MS).unref();
+
 before(async () => {
   assert.ok(fs.existsSync(MODULE), `module not built: ${MODULE} (run ./build.sh build)`);
   assert.ok(fs.existsSync(path.join(CONSOLE, 'dist/index.html')), 'console not built (npm run build)');
@@ -152,7 +161,7 @@ after(async () => {
     const gone = new Promise((r) => nginx.once('exit', r));
     nginx.kill('SIGQUIT');
     await Promise.race([gone, new Promise((r) => setTimeout(r, 5000).unref())]);
-    if (nginx.exitCode === null) nginx.kill('SIGKILL');
+    if (nginx.exitCode === null) nginx.kill('SIGTERM');
   }
   if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   if (prefix && !process.env.KEEP_E2E_PREFIX) fs.rmSync(prefix, { recursive: true, force: true });
