@@ -605,6 +605,9 @@ ddt_pflush(ddt_batch_t *b)
 
         ddt_psleep_ms(backoff);
         backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
+
+        /* the backlog metrics (and its warning) while MongoDB is away */
+        ddt_predis_trim();
     }
 
     if (tries) {

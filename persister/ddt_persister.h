@@ -89,6 +89,7 @@ typedef struct {
     const char   *bad;                  /* malformed: why; NULL when fine */
     int           newest;               /* newest ver of its sid in batch */
     int           failed;               /* a write error of its own */
+    int           dup;                  /* duplicate key in the last bulk */
     char          error[640];
 } ddt_entry_t;
 

@@ -337,7 +337,7 @@ ddt_pmongo_ended(const char *status)
 
 static int
 ddt_pmongo_outcome(const char *coll, int ok, const bson_t *reply,
-    const bson_error_t *err, ddt_entry_t **ops, int nops)
+    const bson_error_t *err, ddt_entry_t **ops, int nops, int strict)
 {
     int           rc, idx, code;
     int64_t       done;
@@ -381,7 +381,13 @@ ddt_pmongo_outcome(const char *coll, int ok, const bson_t *reply,
         }
     }
 
-    if (done < nops) {
+    /* updates without upsert that match nothing are fine: not strict */
+    if (!strict && !ok && done == 0) {
+        ddt_plog(DDT_P_LOG_ERR, "mongodb: %s: %s", coll, err->message);
+        return -1;
+    }
+
+    if (strict && done < nops) {
         ddt_plog(DDT_P_LOG_ERR, "mongodb: %s: %s (%lld of %d operations "
                  "acknowledged)", coll, ok ? "incomplete reply" : err->message,
                  (long long) done, nops);
@@ -422,6 +428,9 @@ ddt_pmongo_outcome(const char *coll, int ok, const bson_t *reply,
         if (code == 11000) {
             /* a replay (turns) or a newer ver already there (sessions) */
             ddt_pcount(entries_duplicate, 1);
+            if (idx >= 0 && idx < nops) {
+                ops[idx]->dup = 1;
+            }
             continue;
         }
 
@@ -558,7 +567,7 @@ ddt_pmongo_turns(ddt_batch_t *b, ddt_entry_t **ops, int raw)
     }
 
     ok = mongoc_bulk_operation_execute(bulk, &reply, &err) != 0;
-    rc = ddt_pmongo_outcome("turns", ok, &reply, &err, ops, n);
+    rc = ddt_pmongo_outcome("turns", ok, &reply, &err, ops, n, 1);
 
     bson_destroy(&reply);
     mongoc_bulk_operation_destroy(bulk);
@@ -567,8 +576,16 @@ ddt_pmongo_turns(ddt_batch_t *b, ddt_entry_t **ops, int raw)
 }
 
 
+/*
+ * Sessions: a guarded update with upsert for the newest snapshot of each
+ * session (each snapshot without coalescing).  upsert 0: again, without
+ * upsert, for those whose upsert was a duplicate key: either a newer ver
+ * is there (nothing matches, fine), or another persister inserted the
+ * session between our update's miss and its insert (it now matches).
+ */
+
 static int
-ddt_pmongo_sessions(ddt_batch_t *b, ddt_entry_t **ops)
+ddt_pmongo_sessions(ddt_batch_t *b, ddt_entry_t **ops, int upsert)
 {
     int                       i, n, ok, rc;
     bson_t                    sel, guard, upd, set, reply, uopts;
@@ -579,14 +596,16 @@ ddt_pmongo_sessions(ddt_batch_t *b, ddt_entry_t **ops)
     bulk = ddt_pmongo_bulk(ddt_psessions);
 
     bson_init(&uopts);
-    BSON_APPEND_BOOL(&uopts, "upsert", true);
+    BSON_APPEND_BOOL(&uopts, "upsert", upsert != 0);
 
     n = 0;
 
     for (i = 0; i < b->n; i++) {
         e = &b->entries[i];
 
-        if (e->bad || (ddt_pconf.coalesce && !e->newest)) {
+        if (e->bad || (ddt_pconf.coalesce && !e->newest)
+            || (!upsert && !e->dup))
+        {
             continue;
         }
 
@@ -645,7 +664,7 @@ ddt_pmongo_sessions(ddt_batch_t *b, ddt_entry_t **ops)
     }
 
     ok = mongoc_bulk_operation_execute(bulk, &reply, &err) != 0;
-    rc = ddt_pmongo_outcome("sessions", ok, &reply, &err, ops, n);
+    rc = ddt_pmongo_outcome("sessions", ok, &reply, &err, ops, n, upsert);
 
     bson_destroy(&reply);
     mongoc_bulk_operation_destroy(bulk);
@@ -684,7 +703,21 @@ ddt_pmongo_write(ddt_batch_t *b)
     }
 
     if (rc >= 0) {
-        rc = ddt_pmongo_sessions(b, ops);
+        for (i = 0; i < b->n; i++) {
+            b->entries[i].dup = 0;
+        }
+
+        rc = ddt_pmongo_sessions(b, ops, 1);
+    }
+
+    if (rc >= 0) {
+        for (i = 0; i < b->n && !b->entries[i].dup; i++) {
+            /* void */
+        }
+
+        if (i < b->n) {
+            rc = ddt_pmongo_sessions(b, ops, 0);
+        }
     }
 
     free(ops);
