@@ -55,9 +55,11 @@ typedef struct {
 struct ngx_http_ddt_redis_pending_s {
     ngx_queue_t                 queue;
     ngx_event_t                 timer;
-    ngx_http_ddt_redis_conn_t  *conn;
+    ngx_http_ddt_redis_conn_t  *conn;           /* NULL: waiting for one */
     ngx_http_ddt_redis_reply_pt handler;
     void                       *data;
+    char                       *cmd;            /* formatted, while waiting */
+    int                         cmdlen;
 };
 
 
@@ -83,6 +85,7 @@ static void ngx_http_ddt_redis_init_reply(redisAsyncContext *ac, void *r,
 static void ngx_http_ddt_redis_reply(redisAsyncContext *ac, void *r,
     void *privdata);
 static void ngx_http_ddt_redis_pending_timeout(ngx_event_t *ev);
+static void ngx_http_ddt_redis_flush_waiting(void);
 static void ngx_http_ddt_redis_sentinel_connect(void);
 static void ngx_http_ddt_redis_sentinel_drop(const char *why);
 static void ngx_http_ddt_redis_sentinel_timer(ngx_event_t *ev);
@@ -99,6 +102,13 @@ static ngx_http_ddt_redis_conn_t       *ngx_http_ddt_redis_pool;
 static ngx_uint_t                       ngx_http_ddt_redis_npool;
 static ngx_uint_t                       ngx_http_ddt_redis_rr;
 static ngx_queue_t                      ngx_http_ddt_redis_free;
+
+/*
+ * Commands that arrived before a worker knew where the master is (with
+ * Sentinel, at start): sent when the pool starts connecting, or answered
+ * NULL by their timer.
+ */
+static ngx_queue_t                      ngx_http_ddt_redis_waiting;
 static ngx_log_t                       *ngx_http_ddt_redis_log;
 static ngx_uint_t                       ngx_http_ddt_redis_exiting;
 
@@ -154,6 +164,7 @@ ngx_http_ddt_redis_conn_init(ngx_cycle_t *cycle,
     ngx_http_ddt_redis_was_up = 1;
     ngx_http_ddt_redis_failed = 0;
     ngx_queue_init(&ngx_http_ddt_redis_free);
+    ngx_queue_init(&ngx_http_ddt_redis_waiting);
 
     ngx_http_ddt_redis_npool = rcf->pool_size;
     ngx_http_ddt_redis_pool = ngx_pcalloc(cycle->pool,
@@ -264,6 +275,19 @@ ngx_http_ddt_redis_conn_exit(ngx_cycle_t *cycle)
     if (ac) {
         ac->onDisconnect = NULL;
         redisAsyncFree(ac);
+    }
+
+    while (!ngx_queue_empty(&ngx_http_ddt_redis_waiting)) {
+        q = ngx_queue_head(&ngx_http_ddt_redis_waiting);
+        ngx_queue_remove(q);
+        p = ngx_queue_data(q, ngx_http_ddt_redis_pending_t, queue);
+
+        if (p->timer.timer_set) {
+            ngx_del_timer(&p->timer);
+        }
+
+        redisFreeCommand(p->cmd);
+        ngx_free(p);
     }
 
     while (!ngx_queue_empty(&ngx_http_ddt_redis_free)) {
@@ -595,7 +619,7 @@ ngx_http_ddt_redis_command(ngx_http_ddt_redis_reply_pt handler, void *data,
         }
     }
 
-    if (conn == NULL) {
+    if (conn == NULL && ngx_http_ddt_redis_have_target) {
         return NULL;
     }
 
@@ -627,6 +651,23 @@ ngx_http_ddt_redis_command(ngx_http_ddt_redis_reply_pt handler, void *data,
      */
     p->timer.cancelable = 0;
 
+    if (conn == NULL) {
+
+        /* no master known yet: keep the command until there is one */
+
+        p->cmdlen = redisFormatCommandArgv(&p->cmd, argc, argv, argvlen);
+        if (p->cmdlen < 0) {
+            p->cmd = NULL;
+            ngx_queue_insert_head(&ngx_http_ddt_redis_free, &p->queue);
+            return NULL;
+        }
+
+        ngx_queue_insert_tail(&ngx_http_ddt_redis_waiting, &p->queue);
+        ngx_add_timer(&p->timer, ngx_http_ddt_redis_rcf->timeout);
+
+        return p;
+    }
+
     if (redisAsyncCommandArgv(conn->ac, ngx_http_ddt_redis_reply, p, argc,
                               argv, argvlen)
         != REDIS_OK)
@@ -639,6 +680,71 @@ ngx_http_ddt_redis_command(ngx_http_ddt_redis_reply_pt handler, void *data,
     ngx_add_timer(&p->timer, ngx_http_ddt_redis_rcf->timeout);
 
     return p;
+}
+
+
+/* The pool has a connection again: send what waited for one. */
+
+static void
+ngx_http_ddt_redis_flush_waiting(void)
+{
+    void                          *data;
+    ngx_uint_t                     i;
+    ngx_queue_t                   *q;
+    ngx_http_ddt_redis_conn_t     *conn, *c;
+    ngx_http_ddt_redis_pending_t  *p;
+    ngx_http_ddt_redis_reply_pt    handler;
+
+    while (!ngx_queue_empty(&ngx_http_ddt_redis_waiting)) {
+
+        conn = NULL;
+
+        for (i = 0; i < ngx_http_ddt_redis_npool; i++) {
+            c = &ngx_http_ddt_redis_pool[(ngx_http_ddt_redis_rr + i)
+                                         % ngx_http_ddt_redis_npool];
+
+            if (c->state != NGX_HTTP_DDT_REDIS_DOWN) {
+                conn = c;
+                ngx_http_ddt_redis_rr++;
+                break;
+            }
+        }
+
+        if (conn == NULL) {
+            return;
+        }
+
+        q = ngx_queue_head(&ngx_http_ddt_redis_waiting);
+        ngx_queue_remove(q);
+        p = ngx_queue_data(q, ngx_http_ddt_redis_pending_t, queue);
+
+        if (redisAsyncFormattedCommand(conn->ac, ngx_http_ddt_redis_reply, p,
+                                       p->cmd, p->cmdlen)
+            == REDIS_OK)
+        {
+            redisFreeCommand(p->cmd);
+            p->cmd = NULL;
+            p->conn = conn;
+            ngx_queue_insert_tail(&conn->pending, &p->queue);
+            continue;
+        }
+
+        /* could not be sent: it fails now */
+
+        if (p->timer.timer_set) {
+            ngx_del_timer(&p->timer);
+        }
+
+        redisFreeCommand(p->cmd);
+        p->cmd = NULL;
+        handler = p->handler;
+        data = p->data;
+        ngx_queue_insert_head(&ngx_http_ddt_redis_free, &p->queue);
+
+        if (handler) {
+            handler(data, NULL);
+        }
+    }
 }
 
 
@@ -679,7 +785,26 @@ ngx_http_ddt_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 static void
 ngx_http_ddt_redis_pending_timeout(ngx_event_t *ev)
 {
+    void                          *data;
     ngx_http_ddt_redis_pending_t  *p = ev->data;
+    ngx_http_ddt_redis_reply_pt    handler;
+
+    if (p->conn == NULL) {
+        /* waited for a master that was not found in time */
+
+        ngx_queue_remove(&p->queue);
+        redisFreeCommand(p->cmd);
+        p->cmd = NULL;
+        handler = p->handler;
+        data = p->data;
+        ngx_queue_insert_head(&ngx_http_ddt_redis_free, &p->queue);
+
+        if (handler) {
+            handler(data, NULL);
+        }
+
+        return;
+    }
 
     /* frees the context: this record's callback runs with NULL too */
 
@@ -874,6 +999,8 @@ ngx_http_ddt_redis_set_master(const char *host, size_t hlen, int port)
             ngx_http_ddt_redis_connect(conn);
         }
     }
+
+    ngx_http_ddt_redis_flush_waiting();
 }
 
 

@@ -36,6 +36,10 @@ for my $s (@Sentinels) {
 
 $ENV{TEST_NGINX_SENTINELS} = join ' ', map { "127.0.0.1:$_->{port}" } @Sentinels;
 
+# a "sentinel" that accepts and never answers, asked first in TEST 1
+our $Hole = DDTRedis::start_blackhole(DDTRedis::free_port());
+$ENV{TEST_NGINX_HOLE_PORT} = $Hole->{port};
+
 DDTTest::defaults(
     http_config => <<'_EOC_',
     ddt_test_now 2026-11-26T10:00:00Z;
@@ -60,7 +64,31 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: the master found through the sentinels serves conversations
+=== TEST 1: the first sentinel never answers: the next one is asked, and requests that came first wait for the master
+--- http_config
+    ddt_test_now 2026-11-26T10:00:00Z;
+    ddt_project $TEST_NGINX_DDT_PROJECTS/echo.json;
+    ddt_redis_sentinel 127.0.0.1:$TEST_NGINX_HOLE_PORT $TEST_NGINX_SENTINELS master=ddtm;
+    ddt_redis_connect_timeout 300ms;
+    ddt_redis_timeout 3s;
+--- request eval
+[
+"POST /v1/sessions\n{\"project\": \"echo\", \"sessionId\": \"sentinel-w-0001\"}",
+"POST /v1/sessions/sentinel-w-0001/turns\n{\"text\": \"waited\"}",
+]
+--- error_code eval
+[201, 200]
+--- json eval
+[ { version => 1 }, { version => 2, 'messages.0.text' => 'You said waited.' } ]
+--- no_error_log
+[alert]
+[crit]
+[error]
+
+
+
+
+=== TEST 2: the master found through the sentinels serves conversations
 --- request eval
 [
 "POST /v1/sessions\n{\"project\": \"echo\", \"sessionId\": \"sentinel-a-0001\"}",
@@ -85,7 +113,7 @@ __DATA__
 
 
 
-=== TEST 2: the master is killed: after the failover conversations go on on the new master
+=== TEST 3: the master is killed: after the failover conversations go on on the new master
 --- request eval
 [
 "POST /v1/sessions\n{\"project\": \"echo\", \"sessionId\": \"sentinel-b-0001\"}",
