@@ -114,6 +114,24 @@ export function nodesRunning(project: ProjectFile, ddt: string): string[] {
     .map((n) => n.id);
 }
 
+/* The nodes strictly between `from` and `to` on a shortest edge path
+ * (none when an edge joins them or no path exists). */
+export function between(project: ProjectFile, from: string, to: string): string[] {
+  const prev = new Map<string, string>([[from, '']]);
+  const queue = [from];
+  while (queue.length) {
+    const n = queue.shift()!;
+    if (n === to) break;
+    for (const e of project.flow?.edges ?? []) {
+      if (e.from === n && !prev.has(e.to)) { prev.set(e.to, n); queue.push(e.to); }
+    }
+  }
+  if (!prev.has(to)) return [];
+  const out: string[] = [];
+  for (let n = prev.get(to)!; n && n !== from; n = prev.get(n)!) out.unshift(n);
+  return out;
+}
+
 /*
  * The nodes the messages went through, in order, starting from `current`.
  * A flow text names its node; a DDT prompt belongs to the current node if
@@ -123,7 +141,14 @@ export function walkNodes(project: ProjectFile | null, current: string | null, m
                           expecting: Expecting | null): string[] {
   const path: string[] = [];
   let cur = current;
-  const push = (n: string) => { if (n !== cur || path.length === 0) path.push(n); cur = n; };
+  const push = (n: string) => {
+    if (n === cur && path.length > 0) return;
+    // nodes that say nothing (a BackendCall, a SetVariable) between two
+    // that spoke: the shortest way along the edges
+    if (project && cur && n !== cur) path.push(...between(project, cur, n));
+    path.push(n);
+    cur = n;
+  };
   const viaDdt = (ddt: string) => {
     if (!project) return;
     const cands = nodesRunning(project, ddt);

@@ -1,7 +1,7 @@
 /* flowLayout.ts: the project's flow as React Flow nodes and edges, laid
  * out top to bottom by dagre; node heights follow their task count. */
 import { Graph, layout } from '@dagrejs/dagre';
-import type { Edge, Node } from '@xyflow/react';
+import { MarkerType, type Edge, type Node } from '@xyflow/react';
 import type { FlowNode, ProjectFile, Task } from './types';
 
 export const NODE_W = 260;
@@ -23,6 +23,14 @@ export function taskSummary(t: Task): string {
   }
 }
 
+/* dagre's route of an edge: its bends and where its label goes. */
+export interface RoutedEdgeData extends Record<string, unknown> {
+  points: { x: number; y: number }[];
+  labelX?: number;
+  labelY?: number;
+  condition: string | null;
+}
+
 export interface FlowNodeData extends Record<string, unknown> {
   node: FlowNode;
   start: boolean;
@@ -32,7 +40,7 @@ export interface FlowNodeData extends Record<string, unknown> {
 }
 
 export function layoutFlow(p: ProjectFile, current: string | null, visited: Set<string>,
-                           onOpenDdt: (ddt: string) => void): { nodes: Node<FlowNodeData>[]; edges: Edge[] } {
+                           onOpenDdt: (ddt: string) => void): { nodes: Node<FlowNodeData>[]; edges: Edge<RoutedEdgeData>[] } {
   const g = new Graph({ multigraph: true });
   g.setGraph({ rankdir: 'TB', nodesep: 40, ranksep: 70, edgesep: 20 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -44,7 +52,9 @@ export function layoutFlow(p: ProjectFile, current: string | null, visited: Set<
     g.setNode(n.id, { width: NODE_W, height: h });
   }
   const fedges = (p.flow?.edges ?? []).filter((e) => g.hasNode(e.from) && g.hasNode(e.to));
-  fedges.forEach((e, i) => g.setEdge(e.from, e.to, { width: 120, height: 20, labelpos: 'c' }, `e${i}`));
+  fedges.forEach((e, i) => g.setEdge(e.from, e.to, {
+    width: e.condition ? Math.min(226, 6.2 * e.condition.length + 14) : 44, height: 18, labelpos: 'c',
+  }, `e${i}`));
   layout(g);
   const nodes: Node<FlowNodeData>[] = fnodes.map((n) => {
     const pos = g.node(n.id) as { x: number; y: number };
@@ -57,16 +67,18 @@ export function layoutFlow(p: ProjectFile, current: string | null, visited: Set<
       style: { width: NODE_W },
     };
   });
-  const edges: Edge[] = fedges.map((e, i) => ({
+  const edges: Edge<RoutedEdgeData>[] = fedges.map((e, i) => {
+    const route = g.edge({ v: e.from, w: e.to, name: `e${i}` }) as { points?: { x: number; y: number }[]; x?: number; y?: number };
+    return {
     id: `e${i}`,
     source: e.from,
     target: e.to,
-    label: e.condition ?? undefined,
+    type: 'routed',
+    data: { points: (route?.points ?? []).slice(1, -1), labelX: route?.x, labelY: route?.y, condition: e.condition ?? null },
     ariaLabel: `${e.from} → ${e.to}${e.condition ? `: ${e.condition}` : ''}`,
     className: visited.has(e.from) && visited.has(e.to) ? 'walked' : undefined,
-    labelBgPadding: [4, 2] as [number, number],
-    labelBgStyle: { fill: '#ffffff', fillOpacity: 0.9 },
-    markerEnd: { type: 'arrowclosed' as any },
-  }));
+    markerEnd: { type: MarkerType.ArrowClosed },
+  };
+  });
   return { nodes, edges };
 }

@@ -130,6 +130,12 @@ describe('where the conversation is in the flow', () => {
     expect(r).toEqual(['m']);
     expect(walkNodes(PROJ, 'w', [{ text: 'Q', ddt: 'r', data: 'y', sub: null, step: 'start', escalation: 1 }], null)).toEqual(['m']);
   });
+  it('puts the silent nodes between two that spoke on the path', () => {
+    const p: ProjectFile = { ...PROJ, flow: { ...PROJ.flow,
+      nodes: [...PROJ.flow.nodes, { id: 'calc', tasks: [{ type: 'SetVariable', name: 'x', value: 1 }] }, { id: 'bye', tasks: [{ type: 'EndCall', text: 'bye' }] }],
+      edges: [...PROJ.flow.edges, { from: 'm', to: 'calc', condition: 'x' }, { from: 'calc', to: 'bye' }] } };
+    expect(walkNodes(p, 'm', [{ text: 'bye', node: 'bye' }], null)).toEqual(['calc', 'bye']);
+  });
 });
 
 describe('values by kind (SPEC 9.6)', () => {

@@ -5,11 +5,14 @@
  * prompts of each step.  A text outline of the same graph follows it for
  * keyboard and screen-reader users. */
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { Background, Controls, Handle, Position, ReactFlow, type NodeProps, type Node } from '@xyflow/react';
+import {
+  Background, BaseEdge, Controls, EdgeLabelRenderer, Handle, Position, ReactFlow,
+  type Edge, type EdgeProps, type NodeProps, type Node,
+} from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { api } from '../api';
 import { useI18n } from '../i18n';
-import { layoutFlow, taskSummary, type FlowNodeData } from '../flowLayout';
+import { layoutFlow, taskSummary, type FlowNodeData, type RoutedEdgeData } from '../flowLayout';
 import type { DataNode, ProjectFile, ProjectRow } from '../types';
 import { ErrorBanner } from './ErrorBanner';
 
@@ -43,7 +46,34 @@ function DdtNode({ data }: NodeProps<Node<FlowNodeData>>) {
   );
 }
 
+/* An edge along dagre's route (so it goes around nodes), its condition in
+ * a label where dagre made room for it. */
+function RoutedEdge({ id, sourceX, sourceY, targetX, targetY, data, markerEnd, style }: EdgeProps<Edge<RoutedEdgeData>>) {
+  const { t } = useI18n();
+  const pts = [{ x: sourceX, y: sourceY }, ...(data?.points ?? []), { x: targetX, y: targetY }];
+  let d = `M ${pts[0].x} ${pts[0].y}`;
+  for (let i = 1; i < pts.length - 1; i++) {
+    // a smooth curve through the midpoints, bending at dagre's points
+    const mx = (pts[i].x + pts[i + 1].x) / 2, my = (pts[i].y + pts[i + 1].y) / 2;
+    d += ` Q ${pts[i].x} ${pts[i].y} ${mx} ${my}`;
+  }
+  d += ` L ${pts[pts.length - 1].x} ${pts[pts.length - 1].y}`;
+  const lx = data?.labelX ?? (sourceX + targetX) / 2;
+  const ly = data?.labelY ?? (sourceY + targetY) / 2;
+  return (
+    <>
+      <BaseEdge id={id} path={d} markerEnd={markerEnd} style={style} />
+      <EdgeLabelRenderer>
+        <div className="edge-label" style={{ transform: `translate(-50%, -50%) translate(${lx}px, ${ly}px)` }}>
+          {data?.condition ?? <span className="muted">{t('noCondition')}</span>}
+        </div>
+      </EdgeLabelRenderer>
+    </>
+  );
+}
+
 const nodeTypes = { ddtNode: DdtNode };
+const edgeTypes = { routed: RoutedEdge };
 
 function DataNodeView({ d, parent }: { d: DataNode; parent?: DataNode }) {
   const { t } = useI18n();
@@ -100,7 +130,7 @@ export function FlowGraph({ project, current, visited }: { project: ProjectFile;
   return (
     <div className="flow-wrap">
       <div className="flow-canvas" data-testid="flow-canvas">
-        <ReactFlow key={openDdt ? 'with-panel' : 'alone'} nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView minZoom={0.2}
+        <ReactFlow key={openDdt ? 'with-panel' : 'alone'} nodes={nodes} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes} fitView minZoom={0.2}
                    nodesDraggable={false} nodesConnectable={false} proOptions={{ hideAttribution: true }}
                    aria-label={t('flowTitle')}>
           <Background />
