@@ -585,7 +585,7 @@ ngx_http_ddt_redis_reset(const char *why)
 }
 
 
-/* ---- commands ------------------------------------------------------------- */
+/* ---- commands ------------------------------------------------------------ */
 
 ngx_http_ddt_redis_pending_t *
 ngx_http_ddt_redis_command(ngx_http_ddt_redis_reply_pt handler, void *data,
@@ -813,7 +813,7 @@ ngx_http_ddt_redis_pending_timeout(ngx_event_t *ev)
 }
 
 
-/* ---- Sentinel ------------------------------------------------------------- */
+/* ---- Sentinel ------------------------------------------------------------ */
 
 static void
 ngx_http_ddt_redis_sentinel_connect(void)
