@@ -1,7 +1,9 @@
 #!/usr/bin/perl
 # bench/persister.pl: ddt-persister's benchmark (not a test): drain rate of
-# a preloaded snapshot stream into MongoDB with coalescing on and off, and
-# restore latency (XADD ddt:restore -> PUBLISH on ddt:restored) p50/p99.
+# a preloaded snapshot stream into MongoDB with coalescing on and off,
+# restore latency (XADD ddt:restore -> PUBLISH on ddt:restored) p50/p99,
+# and critical acknowledgement latency (XADD of a critical snapshot ->
+# PUBLISH on ddt:durable) p50/p99.
 # It starts its own redis-server, MongoDB wire test server (or uses
 # DDT_TEST_MONGO_URI) and persister on free loopback ports, and stops them.
 #
@@ -113,5 +115,22 @@ for my $i (1 .. $o{restores}) {
 }
 @lat = sort { $a <=> $b } @lat;
 printf "restore: %d requests, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+    scalar @lat, $lat[int(@lat * 0.50)], $lat[int(@lat * 0.99)], $lat[-1];
+close $sub;
+
+# critical acknowledgement: XADD of a critical snapshot -> PUBLISH on
+# ddt:durable (what a turn with critical sync waits for)
+$sub = DDTPersister::subscribe($RP, 'ddt:durable');
+@lat = ();
+for my $i (1 .. $o{restores}) {
+    my $sid = sprintf 'bench-crit-%06d', $i;
+    my $t0 = time;
+    DDTPersister::xadd($RP, $sid, 1, critical => 1);
+    my $msg = DDTPersister::next_message($sub, 5);
+    die "no durable mark for $sid\n" unless $msg && $msg->[1] eq "$sid:1";
+    push @lat, (time - $t0) * 1000;
+}
+@lat = sort { $a <=> $b } @lat;
+printf "critical ack: %d snapshots, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
     scalar @lat, $lat[int(@lat * 0.50)], $lat[int(@lat * 0.99)], $lat[-1];
 DDTPersister::stop_persister($p);

@@ -271,6 +271,65 @@ ddt_predis_group(const char *stream, const char *start)
 }
 
 
+/*
+ * Streams of shards this persister does not read (its `shards` differs
+ * from the module's ddt_redis_shards): said once, loudly.  A bounded SCAN
+ * (at most 64 rounds of 1000 keys), so a large keyspace costs little.
+ */
+
+static void
+ddt_predis_check_shards(void)
+{
+    int          round, shard;
+    char         cursor[32];
+    size_t       k;
+    redisReply  *r, *keys;
+    static int   checked;
+
+    if (checked) {
+        return;
+    }
+
+    checked = 1;
+    strcpy(cursor, "0");
+
+    for (round = 0; round < 64; round++) {
+        r = ddt_predis_cmdv("SCAN", cursor, "MATCH", "ddt:{*}:snapshots",
+                            "COUNT", "1000", "TYPE", "stream", NULL);
+        if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
+            if (r) {
+                freeReplyObject(r);
+            }
+            return;
+        }
+
+        keys = r->element[1];
+
+        for (k = 0; keys->type == REDIS_REPLY_ARRAY && k < keys->elements;
+             k++)
+        {
+            if (sscanf(keys->element[k]->str, "ddt:{%d}:", &shard) == 1
+                && shard >= ddt_pconf.shards)
+            {
+                ddt_plog(DDT_P_LOG_ERR, "redis: stream %s is not read: "
+                         "shards is %d here; set it to the module's "
+                         "ddt_redis_shards", keys->element[k]->str,
+                         ddt_pconf.shards);
+                freeReplyObject(r);
+                return;
+            }
+        }
+
+        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+        freeReplyObject(r);
+
+        if (strcmp(cursor, "0") == 0) {
+            return;
+        }
+    }
+}
+
+
 /* consumer groups on every shard's stream and on the restore stream */
 
 int
@@ -288,6 +347,8 @@ ddt_predis_setup(void)
     if (ddt_predis_group(DDT_P_RESTORE_STREAM, "$") != 0) {
         return -1;
     }
+
+    ddt_predis_check_shards();
 
     ddt_pset(redis_up, 1);
 

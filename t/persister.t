@@ -297,6 +297,21 @@ SKIP: {
     cmd('XGROUP', 'DESTROY', $key, 'analytics');
 }
 
+# ---- a shard the persister does not read is said -------------------------------------
+
+{
+    cmd('XADD', 'ddt:{5}:snapshots', '*', 'sid', 'other-shard-1', 'ver', 1);
+    my $q = DDTPersister::start_persister(
+        redis => $RP, mongo => $M, consumer => 'p9',
+        args => { '--shards' => 2 });
+    wait_until('the log line', sub {
+        DDTPersister::log_text($q) =~ /stream ddt:\{5\}:snapshots is not read/;
+    }, 5);
+    pass('a stream of shard 5 with shards 2: an error line at start');
+    DDTPersister::stop_persister($q);
+    cmd('DEL', 'ddt:{5}:snapshots');
+}
+
 # ---- heartbeat, metrics, SIGTERM ----------------------------------------------------
 
 {
