@@ -376,7 +376,7 @@ ddt_session_load(const char *json, size_t len, ddt_session_t **out,
     memset(&lim, 0, sizeof(lim));
     lim.max_depth = DDT_STATE_MAX_DEPTH;
 
-    j = ddt_json_parse(&s->arena, json, len, &lim, &jerr);
+    j = ddt_json_parse_fast(&s->arena, json, len, &lim, &jerr);
     if (j == NULL) {
         ddt_err_set(err, 500, "bad_state", "session state: %s at offset %zu",
                     jerr.message, jerr.offset);
