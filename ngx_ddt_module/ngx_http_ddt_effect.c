@@ -18,7 +18,12 @@
  * body, to the URI that `ddt_service NAME URI` gives the layer's service
  * (a service name that starts with '/' is taken as the URI itself).  A
  * service no directive names is answered at once with {0, "connect"}: the
- * layer yields no value and the next one is tried.
+ * layer yields no value and the next one is tried.  A service declared
+ * `openai` speaks chat-completions: its request and its answer go through
+ * ngx_http_ddt_openai.c, and an answer it cannot use is {status,
+ * "bad_json"}.
+ *
+ * The `ddt_service` directive is parsed here too.
  */
 
 #include "ngx_http_ddt_module.h"
@@ -36,6 +41,8 @@ typedef struct {
     ngx_uint_t                  type;           /* NGX_HTTP_DDT_CTX_EFFECT */
     ngx_http_ddt_ctx_t         *ctx;            /* the main request's */
     ngx_http_request_t         *sr;
+    ngx_http_ddt_service_t     *svc;            /* ner/llm: the service */
+    ngx_str_t                   uri;            /* for the log */
     ngx_uint_t                  status;
     u_char                     *body;
     size_t                      len;
@@ -52,9 +59,11 @@ static void ngx_http_ddt_effect_next(ngx_http_ddt_ctx_t *ctx);
 static void ngx_http_ddt_effect_finish(ngx_http_ddt_ctx_t *ctx,
     ddt_effect_result_t *er);
 static ngx_int_t ngx_http_ddt_effect_uri(ngx_http_ddt_ctx_t *ctx,
-    const ddt_effect_t *e, ngx_str_t *uri);
+    const ddt_effect_t *e, ngx_str_t *uri, ngx_http_ddt_service_t **svc);
 static ngx_int_t ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx,
-    ngx_str_t *target);
+    ngx_str_t *target, ngx_http_ddt_service_t *svc);
+static void ngx_http_ddt_effect_translate(ngx_http_ddt_ctx_t *ctx,
+    ngx_http_ddt_effect_sr_t *s, ddt_effect_result_t *er);
 static ngx_int_t ngx_http_ddt_effect_sr_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static void ngx_http_ddt_effect_wake(ngx_http_request_t *r);
@@ -101,10 +110,11 @@ ngx_http_ddt_effect_run(ngx_http_ddt_ctx_t *ctx,
 static void
 ngx_http_ddt_effect_next(ngx_http_ddt_ctx_t *ctx)
 {
-    ngx_str_t            uri;
-    ddt_err_t            err;
-    const ddt_effect_t  *e;
-    ddt_effect_result_t  er;
+    ngx_str_t                uri;
+    ddt_err_t                err;
+    const ddt_effect_t      *e;
+    ddt_effect_result_t      er;
+    ngx_http_ddt_service_t  *svc;
 
     if (!ctx->result.need_effect) {
         ctx->effect_done(ctx, NGX_OK, NULL);
@@ -126,8 +136,8 @@ ngx_http_ddt_effect_next(ngx_http_ddt_ctx_t *ctx)
 
     ngx_http_ddt_metrics_add(ctx->mcf, &ctx->mcf->sh->counters.effects, 1);
 
-    if (ngx_http_ddt_effect_uri(ctx, e, &uri) == NGX_OK) {
-        if (ngx_http_ddt_effect_subrequest(ctx, &uri) == NGX_AGAIN) {
+    if (ngx_http_ddt_effect_uri(ctx, e, &uri, &svc) == NGX_OK) {
+        if (ngx_http_ddt_effect_subrequest(ctx, &uri, svc) == NGX_AGAIN) {
             return;
         }
 
@@ -172,11 +182,13 @@ ngx_http_ddt_effect_finish(ngx_http_ddt_ctx_t *ctx, ddt_effect_result_t *er)
 
 static ngx_int_t
 ngx_http_ddt_effect_uri(ngx_http_ddt_ctx_t *ctx, const ddt_effect_t *e,
-    ngx_str_t *uri)
+    ngx_str_t *uri, ngx_http_ddt_service_t **svc)
 {
-    size_t         len;
-    ngx_uint_t     i;
-    ngx_keyval_t  *kv;
+    size_t                   len;
+    ngx_uint_t               i;
+    ngx_http_ddt_service_t  *sv;
+
+    *svc = NULL;
 
     if (e->url == NULL) {
         return NGX_DECLINED;
@@ -194,13 +206,14 @@ ngx_http_ddt_effect_uri(ngx_http_ddt_ctx_t *ctx, const ddt_effect_t *e,
         return NGX_DECLINED;
     }
 
-    kv = ctx->mcf->services->elts;
+    sv = ctx->mcf->services->elts;
 
     for (i = 0; i < ctx->mcf->services->nelts; i++) {
-        if (kv[i].key.len == len
-            && ngx_strncmp(kv[i].key.data, e->url, len) == 0)
+        if (sv[i].name.len == len
+            && ngx_strncmp(sv[i].name.data, e->url, len) == 0)
         {
-            *uri = kv[i].value;
+            *uri = sv[i].uri;
+            *svc = &sv[i];
             return NGX_OK;
         }
     }
@@ -248,7 +261,7 @@ ngx_http_ddt_effect_method(const char *m, ngx_str_t *name)
 
 static ngx_int_t
 ngx_http_ddt_effect_headers(ngx_http_ddt_ctx_t *ctx, ngx_http_request_t *sr,
-    const ddt_effect_t *e)
+    const ddt_effect_t *e, size_t body_len)
 {
     size_t            i;
     ddt_jerr_t        jerr;
@@ -266,7 +279,7 @@ ngx_http_ddt_effect_headers(ngx_http_ddt_ctx_t *ctx, ngx_http_request_t *sr,
     sr->headers_in.content_length = NULL;
     sr->headers_in.transfer_encoding = NULL;
     sr->headers_in.chunked = 0;
-    sr->headers_in.content_length_n = e->body ? (off_t) e->body_len : -1;
+    sr->headers_in.content_length_n = e->body ? (off_t) body_len : -1;
 
     if (e->body) {
         elt = ngx_list_push(&sr->headers_in.headers);
@@ -341,12 +354,12 @@ ngx_http_ddt_effect_headers(ngx_http_ddt_ctx_t *ctx, ngx_http_request_t *sr,
 /* Start the BackendCall subrequest: NGX_AGAIN, or NGX_ERROR. */
 
 static ngx_int_t
-ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx, ngx_str_t *target)
+ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx, ngx_str_t *target,
+    ngx_http_ddt_service_t *svc)
 {
-    u_char                       *q;
-    ngx_str_t                     uri, args, method_name;
+    ngx_str_t                     uri, args, method_name, body;
     ngx_buf_t                    *b;
-    ngx_uint_t                    method;
+    ngx_uint_t                    method, flags;
     ngx_chain_t                  *cl;
     ngx_http_request_t           *r, *sr;
     const ddt_effect_t           *e;
@@ -379,11 +392,34 @@ ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx, ngx_str_t *target)
     ngx_memcpy(uri.data, target->data, uri.len);
     ngx_str_null(&args);
 
-    q = ngx_strlchr(uri.data, uri.data + uri.len, '?');
-    if (q) {
-        args.data = q + 1;
-        args.len = uri.data + uri.len - args.data;
-        uri.len = q - uri.data;
+    /*
+     * As for SSI's include virtual: split off the query string, decode the
+     * path (r->uri is always decoded; proxy_pass encodes it again) and
+     * refuse ".." segments and NULs, which template values put into the
+     * url could otherwise carry to another location or upstream path.
+     */
+
+    flags = 0;
+
+    if (ngx_http_parse_unsafe_uri(r, &uri, &args, &flags) != NGX_OK) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "ddt: effect url \"%V\" is unsafe (a \"..\" segment "
+                      "or a NUL): not called", target);
+        return NGX_ERROR;
+    }
+
+    body.data = (u_char *) e->body;
+    body.len = e->body ? e->body_len : 0;
+
+    if (svc && svc->protocol == NGX_HTTP_DDT_SERVICE_OPENAI
+        && e->purpose != DDT_EFFECT_FOR_BACKEND)
+    {
+        if (ngx_http_ddt_openai_request(r->pool, svc, e->body, body.len,
+                                        &body)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
     s = ngx_pcalloc(r->pool, sizeof(ngx_http_ddt_effect_sr_t));
@@ -394,6 +430,8 @@ ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx, ngx_str_t *target)
 
     s->type = NGX_HTTP_DDT_CTX_EFFECT;
     s->ctx = ctx;
+    s->svc = svc;
+    s->uri = *target;
 
     ps->handler = ngx_http_ddt_effect_sr_done;
     ps->data = s;
@@ -412,7 +450,7 @@ ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx, ngx_str_t *target)
     sr->method_name = method_name;
     sr->header_only = (method == NGX_HTTP_HEAD);
 
-    if (ngx_http_ddt_effect_headers(ctx, sr, e) != NGX_OK) {
+    if (ngx_http_ddt_effect_headers(ctx, sr, e, body.len) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -423,14 +461,14 @@ ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx, ngx_str_t *target)
         return NGX_ERROR;
     }
 
-    if (e->body && e->body_len) {
-        b = ngx_create_temp_buf(r->pool, e->body_len);
+    if (body.len) {
+        b = ngx_create_temp_buf(r->pool, body.len);
         cl = ngx_alloc_chain_link(r->pool);
         if (b == NULL || cl == NULL) {
             return NGX_ERROR;
         }
 
-        b->last = ngx_cpymem(b->pos, e->body, e->body_len);
+        b->last = ngx_cpymem(b->pos, body.data, body.len);
         b->last_buf = 1;
         b->last_in_chain = 1;
 
@@ -538,10 +576,67 @@ ngx_http_ddt_effect_wake(ngx_http_request_t *r)
     er.body_len = s->len;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "ddt: BackendCall answered %ui, %uz bytes",
+                   "ddt: effect answered %ui, %uz bytes",
                    s->status, s->len);
 
+    ngx_http_ddt_effect_translate(ctx, s, &er);
+
     ngx_http_ddt_effect_finish(ctx, &er);
+}
+
+
+/*
+ * An answer the turn gets: from a chat-completions service, the engine's
+ * own answer in its place; a failure is logged once, at info (the dialogue
+ * goes on: $backend.error, onError, or the next layer decide).
+ */
+
+static void
+ngx_http_ddt_effect_translate(ngx_http_ddt_ctx_t *ctx,
+    ngx_http_ddt_effect_sr_t *s, ddt_effect_result_t *er)
+{
+    ngx_str_t            out;
+    const char          *why;
+    ngx_connection_t    *c;
+    const ddt_effect_t  *e;
+
+    c = ctx->r->connection;
+    e = &ctx->result.effect;
+
+    if (er->error == NULL && er->status >= 200 && er->status <= 299
+        && s->svc && s->svc->protocol == NGX_HTTP_DDT_SERVICE_OPENAI
+        && e->purpose != DDT_EFFECT_FOR_BACKEND)
+    {
+        if (ngx_http_ddt_openai_response(ctx->r->pool, s->body, s->len,
+                                         &out, &why)
+            == NGX_OK)
+        {
+            er->body = (const char *) out.data;
+            er->body_len = out.len;
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "ddt: %s service \"%V\" (openai) at \"%V\" gave %s: "
+                      "the layer yields no value",
+                      ngx_http_ddt_effect_purpose[e->purpose],
+                      &s->svc->name, &s->uri, why);
+
+        er->error = "bad_json";
+        er->body = NULL;
+        er->body_len = 0;
+        return;
+    }
+
+    if (er->error == NULL && er->status >= 200 && er->status <= 299) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                  "ddt: %s \"%V\" failed: status %d, %s",
+                  e->purpose <= DDT_EFFECT_FOR_LLM
+                  ? ngx_http_ddt_effect_purpose[e->purpose] : "?",
+                  &s->uri, er->status, er->error ? er->error : "status");
 }
 
 
@@ -769,4 +864,95 @@ ngx_http_ddt_effect_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     }
 
     return NGX_OK;
+}
+
+
+/* ---- configuration ----------------------------------------------------- */
+
+/*
+ * ddt_service NAME URI [openai [model=M]]: where the ner/llm layers naming
+ * service NAME send their requests (a local URI, answered by a location of
+ * the server), and the protocol the service speaks: the engine's own
+ * documented JSON, or OpenAI chat-completions.
+ */
+
+char *
+ngx_http_ddt_service(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ddt_main_conf_t  *mcf = conf;
+
+    ngx_str_t               *value;
+    ngx_uint_t               i;
+    ngx_http_ddt_service_t  *sv;
+
+    value = cf->args->elts;
+
+    if (value[2].len == 0 || value[2].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "ddt_service \"%V\": \"%V\" is not a local URI "
+                           "(it must start with /)", &value[1], &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->services == NULL) {
+        mcf->services = ngx_array_create(cf->pool, 4,
+                                         sizeof(ngx_http_ddt_service_t));
+        if (mcf->services == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    sv = mcf->services->elts;
+
+    for (i = 0; i < mcf->services->nelts; i++) {
+        if (sv[i].name.len == value[1].len
+            && ngx_strncmp(sv[i].name.data, value[1].data, value[1].len) == 0)
+        {
+            return "is duplicate for this service name";
+        }
+    }
+
+    sv = ngx_array_push(mcf->services);
+    if (sv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(sv, sizeof(ngx_http_ddt_service_t));
+
+    sv->name = value[1];
+    sv->uri = value[2];
+    sv->protocol = NGX_HTTP_DDT_SERVICE_DDT;
+
+    for (i = 3; i < cf->args->nelts; i++) {
+
+        if (i == 3 && ngx_strcmp(value[i].data, "openai") == 0) {
+            sv->protocol = NGX_HTTP_DDT_SERVICE_OPENAI;
+            continue;
+        }
+
+        if (sv->protocol == NGX_HTTP_DDT_SERVICE_OPENAI
+            && ngx_strncmp(value[i].data, "model=", 6) == 0
+            && sv->model.data == NULL)
+        {
+            sv->model.data = value[i].data + 6;
+            sv->model.len = value[i].len - 6;
+
+            if (sv->model.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "ddt_service \"%V\": empty model=",
+                                   &value[1]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "ddt_service \"%V\": invalid parameter \"%V\" "
+                           "(expected: ddt_service name uri "
+                           "[openai [model=name]])", &value[1], &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }

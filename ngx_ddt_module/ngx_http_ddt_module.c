@@ -26,8 +26,6 @@ static char *ngx_http_ddt_test_now(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ddt_handler_set(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_ddt_service(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 
 
 static ngx_command_t  ngx_http_ddt_commands[] = {
@@ -61,7 +59,7 @@ static ngx_command_t  ngx_http_ddt_commands[] = {
       NULL },
 
     { ngx_string("ddt_service"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
       ngx_http_ddt_service,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -423,58 +421,6 @@ ngx_http_ddt_project(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_ddt_project_compiled_free(&c);
 
     mcf->enabled = 1;
-
-    return NGX_CONF_OK;
-}
-
-
-/*
- * ddt_service NAME URI: where the ner/llm layers naming service NAME send
- * their requests (a local URI, answered by a location of the server).
- */
-
-static char *
-ngx_http_ddt_service(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_ddt_main_conf_t  *mcf = conf;
-
-    ngx_str_t     *value;
-    ngx_uint_t     i;
-    ngx_keyval_t  *kv;
-
-    value = cf->args->elts;
-
-    if (value[2].len == 0 || value[2].data[0] != '/') {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "ddt_service \"%V\": \"%V\" is not a local URI "
-                           "(it must start with /)", &value[1], &value[2]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (mcf->services == NULL) {
-        mcf->services = ngx_array_create(cf->pool, 4, sizeof(ngx_keyval_t));
-        if (mcf->services == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    kv = mcf->services->elts;
-
-    for (i = 0; i < mcf->services->nelts; i++) {
-        if (kv[i].key.len == value[1].len
-            && ngx_strncmp(kv[i].key.data, value[1].data, value[1].len) == 0)
-        {
-            return "is duplicate for this service name";
-        }
-    }
-
-    kv = ngx_array_push(mcf->services);
-    if (kv == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    kv->key = value[1];
-    kv->value = value[2];
 
     return NGX_CONF_OK;
 }

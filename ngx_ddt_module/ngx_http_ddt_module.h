@@ -55,13 +55,25 @@ typedef struct {
 } ngx_http_ddt_conf_project_t;
 
 
+/* `ddt_service`: where an ner/llm layer's service is, what it speaks. */
+#define NGX_HTTP_DDT_SERVICE_DDT     0   /* the engine's documented JSON */
+#define NGX_HTTP_DDT_SERVICE_OPENAI  1   /* chat-completions, JSON mode */
+
+typedef struct {
+    ngx_str_t                   name;
+    ngx_str_t                   uri;
+    ngx_uint_t                  protocol;
+    ngx_str_t                   model;           /* openai; empty: none */
+} ngx_http_ddt_service_t;
+
+
 typedef struct {
     size_t                      zone_size;
     ngx_msec_t                  session_timeout;
     ngx_str_t                   test_now_text;
     int64_t                     test_now_ms;     /* -1: real time */
     ngx_array_t                *projects;  /* ngx_http_ddt_conf_project_t */
-    ngx_array_t                *services;       /* ngx_keyval_t: name, uri */
+    ngx_array_t                *services;  /* ngx_http_ddt_service_t */
     ngx_flag_t                  enabled;
     ngx_shm_zone_t             *zone;
     ngx_slab_pool_t            *shpool;
@@ -213,6 +225,14 @@ void ngx_http_ddt_effect_run(ngx_http_ddt_ctx_t *ctx,
     ngx_http_ddt_effect_done_pt done);
 void ngx_http_ddt_effect_cleanup(ngx_http_ddt_ctx_t *ctx);
 ngx_int_t ngx_http_ddt_effect_filter_init(ngx_conf_t *cf);
+char *ngx_http_ddt_service(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* ngx_http_ddt_openai.c: chat-completions <-> the engine's ner/llm JSON */
+ngx_int_t ngx_http_ddt_openai_request(ngx_pool_t *pool,
+    ngx_http_ddt_service_t *svc, const char *body, size_t len,
+    ngx_str_t *out);
+ngx_int_t ngx_http_ddt_openai_response(ngx_pool_t *pool, const u_char *body,
+    size_t len, ngx_str_t *out, const char **why);
 
 /* the clock the core sees */
 int64_t ngx_http_ddt_now_ms(ngx_http_ddt_main_conf_t *mcf);
