@@ -101,7 +101,7 @@ sub pending {
 # ---- MongoDB unavailable under traffic -------------------------------------------
 
 SKIP: {
-    skip 'faults need the wire test server', 13 if $DDTPersister::Real;
+    skip 'faults need the wire test server', 14 if $DDTPersister::Real;
 
     my $m = DDTPersister::start_mongo(db => "ddt_test_outage_$$");
     my $p = DDTPersister::start_persister(
@@ -175,6 +175,14 @@ SKIP: {
         @{ DDTPersister::find($m, 'turns', { sid => 'after-redis-restart' }) };
     }, 10);
     pass('after Redis restarted empty, groups are made again and entries flow');
+
+    # FLUSHALL under a running persister: NOGROUP, groups made again
+    cmd('FLUSHALL');
+    DDTPersister::xadd($RP, 'after-flushall-01', 1);
+    wait_until('written after FLUSHALL', sub {
+        @{ DDTPersister::find($m, 'turns', { sid => 'after-flushall-01' }) };
+    }, 10);
+    pass('after FLUSHALL, groups are made again and entries flow');
 
     DDTPersister::stop_persister($p);
     cmd('DEL', 'ddt:{0}:snapshots');
