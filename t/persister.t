@@ -312,6 +312,24 @@ SKIP: {
     cmd('DEL', 'ddt:{5}:snapshots');
 }
 
+# ---- configuration ------------------------------------------------------------------
+
+{
+    my $bin = $DDTPersister::Bin;
+    my $out = `$bin --config $DDTPersister::Root/conf/ddt-persister.conf --help 2>&1`;
+    is($?, 0, 'conf/ddt-persister.conf is read without an error');
+    my $bad = "$DDTRedis::Dir/bad.conf";
+    open my $f, '>', $bad or die $!;
+    print {$f} "# comment\nbatch_max = 10\nbatch_ms = soon\n";
+    close $f;
+    $out = `$bin --config $bad 2>&1`;
+    is($? >> 8, 2, 'a bad setting: exit 2');
+    like($out, qr/bad\.conf:3: bad setting "batch_ms" = "soon"/,
+         'with the file, the line and the setting');
+    $out = `$bin --no-such-flag 1 2>&1`;
+    is($? >> 8, 2, 'an unknown flag: exit 2');
+}
+
 # ---- heartbeat, metrics, SIGTERM ----------------------------------------------------
 
 {
