@@ -990,7 +990,8 @@ ngx_http_ddt_redis_set_master(const char *host, size_t hlen, int port)
         conn = &ngx_http_ddt_redis_pool[i];
 
         if (!same && conn->state != NGX_HTTP_DDT_REDIS_DOWN) {
-            ngx_http_ddt_redis_fail(conn, "master moved", t->host);
+            ngx_http_ddt_redis_fail(conn, "master moved",
+                                    "reconnecting to the new master");
         }
 
         if (!same && conn->state == NGX_HTTP_DDT_REDIS_DOWN) {

@@ -554,16 +554,26 @@ ngx_http_ddt_store_redis_reply(void *data, redisReply *reply)
             goto done;
         }
 
-        ngx_log_error(NGX_LOG_ERR, op->log, 0,
-                      "ddt: redis error for session \"%V\": %s",
-                      &op->id, reply->str);
-
         if (ngx_strncmp(reply->str, "READONLY", 8) == 0
+            || ngx_strncmp(reply->str, "NOREPLICAS", 10) == 0
             || ngx_strncmp(reply->str, "LOADING", 7) == 0
             || ngx_strncmp(reply->str, "MASTERDOWN", 10) == 0)
         {
-            /* not (or no longer) the master: find it again */
+            /*
+             * Not (or no longer) a master that may write: nothing was
+             * written; find the master again (logged once by conn.c).
+             */
+
+            ngx_log_error(NGX_LOG_INFO, op->log, 0,
+                          "ddt: redis refused session \"%V\": %s",
+                          &op->id, reply->str);
+
             ngx_http_ddt_redis_reset(reply->str);
+
+        } else {
+            ngx_log_error(NGX_LOG_ERR, op->log, 0,
+                          "ddt: redis error for session \"%V\": %s",
+                          &op->id, reply->str);
         }
 
         op->rc = NGX_ERROR;
