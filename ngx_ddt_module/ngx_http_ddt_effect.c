@@ -365,6 +365,7 @@ ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx, ngx_str_t *target,
     const ddt_effect_t           *e;
     ngx_http_ddt_effect_sr_t     *s;
     ngx_http_post_subrequest_t   *ps;
+    ngx_http_core_main_conf_t    *cmcf;
 
     r = ctx->r;
     e = &ctx->result.effect;
@@ -445,6 +446,21 @@ ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx, ngx_str_t *target,
 
     ngx_http_set_ctx(sr, s, ngx_http_ddt_module);
     s->sr = sr;
+
+    /*
+     * Variables of its own (as lua-nginx-module's subrequests by default):
+     * a subrequest shares its parent's cached values otherwise, so the
+     * second effect of a turn would see the first one's $request_body,
+     * $http_* or $request_method, and the client's log line the effect's.
+     */
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    sr->variables = ngx_pcalloc(r->pool, cmcf->variables.nelts
+                                         * sizeof(ngx_http_variable_value_t));
+    if (sr->variables == NULL) {
+        return NGX_ERROR;
+    }
 
     sr->method = method;
     sr->method_name = method_name;
