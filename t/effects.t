@@ -40,8 +40,10 @@ our $Backend = <<'_EOC_';
         return 200 '{"value": {"hdr": "$http_x_turn", "method": "$request_method", "body": $request_body}}';
     }
     location = /be/first {
+        # reads $request_body (none: a GET), so a second call of the turn
+        # that got this subrequest's cached value would send no body
         default_type application/json;
-        return 200 '{"next": "echo"}';
+        return 200 '{"next": "echo", "body": "$request_body"}';
     }
     location = /be/count {
         default_type application/json;
