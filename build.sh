@@ -230,8 +230,13 @@ step() {
 
 run_suites() {
     [ -f "$MODULE_SO" ] || { say "no module .so"; return 1; }
+    # the suites load a snapshot of the module: a rebuild while they run
+    # (the linker rewrites the .so in place) must not change it under them
+    snap=$ROOT/build/test/ngx_http_ddt_module.so
+    mkdir -p "$ROOT/build/test"
+    cp "$MODULE_SO" "$snap.tmp.$$" && mv -f "$snap.tmp.$$" "$snap" || return 1
     TEST_NGINX_BINARY=$NGINX_BIN
-    TEST_NGINX_LOAD_MODULES=$MODULE_SO
+    TEST_NGINX_LOAD_MODULES=$snap
     export TEST_NGINX_BINARY TEST_NGINX_LOAD_MODULES
     if perl -MTest::Nginx::Socket -e 1 >/dev/null 2>&1; then
         say "t/: using the installed Test::Nginx"

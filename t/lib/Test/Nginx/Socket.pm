@@ -288,19 +288,26 @@ sub child_gone () {
     return 0;
 }
 
+# Graceful stop (QUIT), then fast (TERM) if requests hang, then KILL of the
+# whole process group (nginx runs in its own), so no orphaned worker keeps
+# the port for the next block.
 sub stop_nginx () {
     return unless $NginxPid;
-    kill 'QUIT', $NginxPid;
-    my $deadline = time + 5;
+    my $pid = $NginxPid;
+    my @plan = (['QUIT', 3], ['TERM', 2]);
     while (!child_gone()) {
-        if (time > $deadline) {
-            kill 'KILL', $NginxPid;
-            waitpid($NginxPid, 0);
+        my $step = shift @plan;
+        if (!$step) {
+            kill 'KILL', -$pid;
+            waitpid($pid, 0);
             undef $NginxPid;
             last;
         }
-        sleep 0.01;
+        kill $step->[0], $pid;
+        my $deadline = time + $step->[1];
+        sleep 0.01 while !child_gone() && time < $deadline;
     }
+    kill 'KILL', -$pid;     # workers left behind by a master that died
     # workers of a killed master: wait until the port is free again
     for (1 .. 200) {
         last unless port_open();
@@ -326,6 +333,7 @@ sub start_nginx ($) {
     my $pid = fork();
     bail_out("fork: $!") unless defined $pid;
     if ($pid == 0) {
+        setpgrp(0, 0);
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', '/dev/null';
         open STDERR, '>>', "$LogDir/stderr.log";
