@@ -26,8 +26,10 @@ ddt_arena_init(ddt_arena_t *a, size_t chunk_size)
     a->total = 0;
 }
 
+/* Room for size bytes, not zeroed: the callers that fill every byte (big
+ * scratch structs, copies) skip the memset. */
 void *
-ddt_arena_alloc(ddt_arena_t *a, size_t size)
+ddt_arena_alloc_nz(ddt_arena_t *a, size_t size)
 {
     ddt_arena_chunk_t  *c;
     size_t              want;
@@ -64,7 +66,18 @@ ddt_arena_alloc(ddt_arena_t *a, size_t size)
     p = (char *) c + DDT_CHUNK_HDR + c->used;
     c->used += size;
     a->total += size;
-    memset(p, 0, size);
+    return p;
+}
+
+void *
+ddt_arena_alloc(ddt_arena_t *a, size_t size)
+{
+    void  *p;
+
+    p = ddt_arena_alloc_nz(a, size);
+    if (p != NULL) {
+        memset(p, 0, (size + 7) & ~(size_t) 7);
+    }
     return p;
 }
 
@@ -73,7 +86,7 @@ ddt_arena_strndup(ddt_arena_t *a, const char *s, size_t len)
 {
     char  *p;
 
-    p = ddt_arena_alloc(a, len + 1);
+    p = ddt_arena_alloc_nz(a, len + 1);
     if (p == NULL) {
         return NULL;
     }
@@ -169,6 +182,12 @@ ddt_buf_grow(ddt_buf_t *b, size_t extra)
     b->data = p;
     b->cap = cap;
     return DDT_OK;
+}
+
+int
+ddt_buf_reserve(ddt_buf_t *b, size_t n)
+{
+    return ddt_buf_grow(b, n);
 }
 
 int

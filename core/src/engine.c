@@ -529,10 +529,13 @@ eng_turn_asking(ddt_engine_ctx_t *c, const ddt_input_t *in)
         break;
     }
 
-    f = ddt_arena_alloc(c->arena, sizeof(*f));
+    /* 4 KiB: not zeroed, entries are written before they are counted */
+    f = ddt_arena_alloc_nz(c->arena, sizeof(*f));
     if (f == NULL) {
         return DDT_ENGINE_ERROR;
     }
+    f->n_act = 0;
+    f->n_mi = 0;
     if (in->kind == DDT_IN_VALUES) {
         eng_extract_values(c, active, in->values, f);
     } else {
@@ -681,10 +684,13 @@ eng_turn_confirming(ddt_engine_ctx_t *c, const ddt_input_t *in)
         break;
     }
 
-    f = ddt_arena_alloc(c->arena, sizeof(*f));
+    /* 4 KiB: not zeroed, entries are written before they are counted */
+    f = ddt_arena_alloc_nz(c->arena, sizeof(*f));
     if (f == NULL) {
         return DDT_ENGINE_ERROR;
     }
+    f->n_act = 0;
+    f->n_mi = 0;
 
     if (in->kind == DDT_IN_VALUES) {
         eng_extract_values(c, main, in->values, f);

@@ -849,36 +849,88 @@ ddt_json_parse(ddt_arena_t *a, const char *buf, size_t len,
 
 /* ---- writer ------------------------------------------------------------ */
 
+/* 1 for the bytes a JSON string cannot hold as they are */
+static const unsigned char ddt_json_esc[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,      /* '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0       /* '\\' */
+};
+
+#define DDT_ONES   0x0101010101010101ULL
+#define DDT_HIGHS  0x8080808080808080ULL
+
+/* No byte of the word needs escaping: none < 0x20, '"' or '\\'. */
+static inline int
+ddt_json_word_plain(uint64_t x)
+{
+    uint64_t  q = x ^ (DDT_ONES * '"'), k = x ^ (DDT_ONES * '\\');
+
+    /* exact for "is there such a byte", the classic has-zero test */
+    return ((((x - DDT_ONES * 0x20) & ~x)
+             | ((q - DDT_ONES) & ~q)
+             | ((k - DDT_ONES) & ~k)) & DDT_HIGHS) == 0;
+}
+
+/*
+ * Quoted and escaped.  Room for the worst case (6 bytes a byte) is made
+ * once, then the string is copied a word at a time while no byte of the
+ * word needs an escape.
+ */
 int
 ddt_json_write_str(ddt_buf_t *b, const char *s, size_t len)
 {
     static const char  hex[] = "0123456789abcdef";
-    size_t             i, run = 0;
+    size_t             i;
     unsigned char      c;
-    char               esc[6];
+    char              *w;
+    uint64_t           x;
 
-    ddt_buf_addc(b, '"');
-    for (i = 0; i < len; i++) {
-        c = (unsigned char) s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            continue;
-        }
-        ddt_buf_add(b, s + run, i - run);
-        run = i + 1;
-        switch (c) {
-        case '"':  ddt_buf_add(b, "\\\"", 2); break;
-        case '\\': ddt_buf_add(b, "\\\\", 2); break;
-        case '\n': ddt_buf_add(b, "\\n", 2); break;
-        case '\r': ddt_buf_add(b, "\\r", 2); break;
-        case '\t': ddt_buf_add(b, "\\t", 2); break;
-        default:
-            esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
-            ddt_buf_add(b, esc, 6);
+    if (b->oom || b->len + len * 6 + 3 > b->cap) {
+        if (len > ((size_t) -1 - 3) / 6
+            || ddt_buf_reserve(b, len * 6 + 2) != DDT_OK)
+        {
+            b->oom = 1;
+            return DDT_ERROR;
         }
     }
-    ddt_buf_add(b, s + run, len - run);
-    return ddt_buf_addc(b, '"');
+
+    w = b->data + b->len;
+    *w++ = '"';
+    i = 0;
+    while (i < len) {
+        if (i + 8 <= len) {
+            memcpy(&x, s + i, 8);
+            if (ddt_json_word_plain(x)) {
+                memcpy(w, &x, 8);
+                w += 8;
+                i += 8;
+                continue;
+            }
+        }
+        c = (unsigned char) s[i++];
+        if (!ddt_json_esc[c]) {
+            *w++ = (char) c;
+            continue;
+        }
+        *w++ = '\\';
+        switch (c) {
+        case '"':  *w++ = '"'; break;
+        case '\\': *w++ = '\\'; break;
+        case '\n': *w++ = 'n'; break;
+        case '\r': *w++ = 'r'; break;
+        case '\t': *w++ = 't'; break;
+        default:
+            *w++ = 'u'; *w++ = '0'; *w++ = '0';
+            *w++ = hex[c >> 4]; *w++ = hex[c & 15];
+        }
+    }
+    *w++ = '"';
+    *w = '\0';
+    b->len = (size_t) (w - b->data);
+    return DDT_OK;
 }
 
 int

@@ -57,6 +57,23 @@ typedef struct {
 
 static int ddt_jf_value(ddt_jf_t *f, ddt_json_t *v);
 
+/* 1: a byte that ends the plain run of a string ('"', '\\', < 0x20) */
+static const unsigned char ddt_jf_stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0
+};
+
+/* 1: whitespace as yajl sees it (\t \n \v \f \r and space) */
+static const unsigned char ddt_jf_space[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1
+};
+
 static int
 ddt_jf_fail(ddt_jf_t *f, const char *at, const char *msg)
 {
@@ -67,7 +84,7 @@ ddt_jf_fail(ddt_jf_t *f, const char *at, const char *msg)
     return DDT_ERROR;
 }
 
-static ddt_json_t *
+static inline ddt_json_t *
 ddt_jf_node(ddt_jf_t *f)
 {
     if (f->n_nodes == 0) {
@@ -83,23 +100,30 @@ ddt_jf_node(ddt_jf_t *f)
 }
 
 static int
-ddt_jf_push(ddt_jf_t *f, const char *key, size_t klen, ddt_json_t *v)
+ddt_jf_grow(ddt_jf_t *f)
 {
     ddt_jmember_t  *ns;
     size_t          ncap;
 
-    if (f->n == f->cap) {
-        ncap = f->cap * 2;
-        ns = malloc(ncap * sizeof(*ns));
-        if (ns == NULL) {
-            return ddt_jf_fail(f, f->p, "out of memory");
-        }
-        memcpy(ns, f->st, f->n * sizeof(*ns));
-        if (f->st != f->st_small) {
-            free(f->st);
-        }
-        f->st = ns;
-        f->cap = ncap;
+    ncap = f->cap * 2;
+    ns = malloc(ncap * sizeof(*ns));
+    if (ns == NULL) {
+        return ddt_jf_fail(f, f->p, "out of memory");
+    }
+    memcpy(ns, f->st, f->n * sizeof(*ns));
+    if (f->st != f->st_small) {
+        free(f->st);
+    }
+    f->st = ns;
+    f->cap = ncap;
+    return DDT_OK;
+}
+
+static inline int
+ddt_jf_push(ddt_jf_t *f, const char *key, size_t klen, ddt_json_t *v)
+{
+    if (f->n == f->cap && ddt_jf_grow(f) != DDT_OK) {
+        return DDT_ERROR;
     }
     f->st[f->n].key = key;
     f->st[f->n].klen = klen;
@@ -108,15 +132,13 @@ ddt_jf_push(ddt_jf_t *f, const char *key, size_t klen, ddt_json_t *v)
     return DDT_OK;
 }
 
-static void
+static inline void
 ddt_jf_ws(ddt_jf_t *f)
 {
     char  *p = f->p;
 
     /* yajl's whitespace, so both parsers accept the same texts */
-    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'
-           || *p == '\v' || *p == '\f')
-    {
+    while (ddt_jf_space[(unsigned char) *p]) {
         p++;
     }
     f->p = p;
@@ -161,6 +183,9 @@ ddt_jf_string(ddt_jf_t *f, const char **out, size_t *len)
 
     /* the common case: no escape */
     for ( ;; ) {
+        while (!ddt_jf_stop[*p]) {
+            p++;
+        }
         if (*p == '"') {
             *p = '\0';
             *out = (const char *) start;
@@ -484,7 +509,7 @@ ddt_jf_object(ddt_jf_t *f, ddt_json_t *v)
     }
 
     n = f->n - first;
-    m = ddt_arena_alloc(f->a, n * sizeof(ddt_jmember_t));
+    m = ddt_arena_alloc_nz(f->a, n * sizeof(ddt_jmember_t));
     if (m == NULL) {
         return ddt_jf_fail(f, f->p, "out of memory");
     }
@@ -533,7 +558,7 @@ ddt_jf_array(ddt_jf_t *f, ddt_json_t *v)
     }
 
     n = f->n - first;
-    items = ddt_arena_alloc(f->a, n * sizeof(ddt_json_t *));
+    items = ddt_arena_alloc_nz(f->a, n * sizeof(ddt_json_t *));
     if (items == NULL) {
         return ddt_jf_fail(f, f->p, "out of memory");
     }
@@ -697,7 +722,7 @@ ddt_json_parse_fast(ddt_arena_t *a, const char *buf, size_t len,
         return NULL;
     }
 
-    copy = ddt_arena_alloc(a, len + 1);
+    copy = ddt_arena_alloc_nz(a, len + 1);
     if (copy == NULL) {
         ddt_jf_err(err, buf, len, 0, "out of memory");
         return NULL;

@@ -140,8 +140,8 @@ ddt_session_create(const ddt_project_t *p, const ddt_session_opts_t *o,
     vars = ddt_bs(p, p->hdr->variables);
     mem = NULL;
     if (vars != NULL && p->hdr->variables.len > 0) {
-        mem = ddt_json_parse(&s->arena, vars, p->hdr->variables.len, NULL,
-                             &jerr);
+        mem = ddt_json_parse_fast(&s->arena, vars, p->hdr->variables.len,
+                                  NULL, &jerr);
         if (mem != NULL && mem->type != DDT_J_OBJ) {
             mem = NULL;
         }

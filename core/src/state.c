@@ -151,13 +151,27 @@ ddt_bad(ddt_err_t *err, const char *what)
     return DDT_ERROR;
 }
 
-static const char *
-ddt_get_str(ddt_session_t *s, const ddt_json_t *o, const char *key,
-    int nonempty)
+/*
+ * A member looked up where save writes it first (a state save wrote has
+ * its fields in that order), anywhere in the object otherwise.
+ */
+static const ddt_json_t *
+ddt_member(const ddt_json_t *o, size_t at, const char *key, size_t klen)
 {
-    const ddt_json_t  *v;
+    if (o->type == DDT_J_OBJ && at < o->u.obj.len
+        && o->u.obj.m[at].klen == klen
+        && memcmp(o->u.obj.m[at].key, key, klen) == 0)
+    {
+        return o->u.obj.m[at].val;
+    }
+    return ddt_json_get(o, key, klen);
+}
 
-    v = ddt_json_getz(o, key);
+#define ddt_at(o, at, lit)  ddt_member(o, at, "" lit "", sizeof(lit) - 1)
+
+static const char *
+ddt_get_str(const ddt_json_t *v, int nonempty)
+{
     if (v == NULL || v->type != DDT_J_STR || (nonempty && v->u.str.len == 0)
         || strlen(v->u.str.s) != v->u.str.len)
     {
@@ -168,11 +182,8 @@ ddt_get_str(ddt_session_t *s, const ddt_json_t *o, const char *key,
 
 /* A non-negative integer below 2^53. */
 static int
-ddt_get_uint(const ddt_json_t *o, const char *key, double max, double *out)
+ddt_get_uint(const ddt_json_t *v, double max, double *out)
 {
-    const ddt_json_t  *v;
-
-    v = ddt_json_getz(o, key);
     if (v == NULL || v->type != DDT_J_NUM || !ddt_json_is_int(v)
         || v->u.n < 0 || v->u.n > max)
     {
@@ -193,21 +204,21 @@ ddt_load_pc(ddt_session_t *s, const ddt_json_t *pc, ddt_err_t *err)
         return ddt_bad(err, "\"pc\" is not an object");
     }
 
-    v = ddt_json_getz(pc, "node");
+    v = ddt_at(pc, 0, "node");
     if (v != NULL && v->type == DDT_J_NULL) {
         s->node = DDT_NONE;
-    } else if (ddt_get_uint(pc, "node", 0xfffffffe, &d) == DDT_OK) {
+    } else if (ddt_get_uint(v, 0xfffffffe, &d) == DDT_OK) {
         s->node = (uint32_t) d;
     } else {
         return ddt_bad(err, "\"pc.node\" is not a node index");
     }
 
-    if (ddt_get_uint(pc, "task", 0xfffffffe, &d) != DDT_OK) {
+    if (ddt_get_uint(ddt_at(pc, 1, "task"), 0xfffffffe, &d) != DDT_OK) {
         return ddt_bad(err, "\"pc.task\" is not a task index");
     }
     s->task = (uint32_t) d;
 
-    v = ddt_json_getz(pc, "wait");
+    v = ddt_at(pc, 2, "wait");
     if (v == NULL || v->type != DDT_J_STR) {
         return ddt_bad(err, "\"pc.wait\" is missing");
     }
@@ -234,9 +245,9 @@ ddt_load_turns(ddt_session_t *s, const ddt_json_t *turns, ddt_err_t *err)
 
     for (i = 0; i < turns->u.arr.len; i++) {
         t = turns->u.arr.items[i];
-        id = ddt_json_getz(t, "turnId");
-        in = ddt_json_getz(t, "input");
-        resp = ddt_json_getz(t, "response");
+        id = ddt_at(t, 0, "turnId");
+        in = ddt_at(t, 1, "input");
+        resp = ddt_at(t, 2, "response");
         if (t->type != DDT_J_OBJ || id == NULL || id->type != DDT_J_STR
             || id->u.str.len == 0 || strlen(id->u.str.s) != id->u.str.len
             || in == NULL || in->type != DDT_J_OBJ
@@ -264,7 +275,7 @@ ddt_load_fields(ddt_session_t *s, const ddt_json_t *j, ddt_err_t *err)
         return ddt_bad(err, "not a JSON object");
     }
 
-    str = ddt_get_str(s, j, "format", 0);
+    str = ddt_get_str(ddt_at(j, 0, "format"), 0);
     if (str == NULL || strcmp(str, DDT_STATE_FORMAT) != 0) {
         ddt_err_set(err, 500, "bad_state",
                     "session state: unknown format \"%.40s\" (this build "
@@ -272,24 +283,24 @@ ddt_load_fields(ddt_session_t *s, const ddt_json_t *j, ddt_err_t *err)
         return DDT_ERROR;
     }
 
-    s->id = ddt_get_str(s, j, "sessionId", 1);
-    s->project = ddt_get_str(s, j, "project", 0);
-    s->project_version = ddt_get_str(s, j, "projectVersion", 0);
-    s->checksum = ddt_get_str(s, j, "checksum", 0);
+    s->id = ddt_get_str(ddt_at(j, 1, "sessionId"), 1);
+    s->project = ddt_get_str(ddt_at(j, 2, "project"), 0);
+    s->project_version = ddt_get_str(ddt_at(j, 3, "projectVersion"), 0);
+    s->checksum = ddt_get_str(ddt_at(j, 4, "checksum"), 0);
     if (s->id == NULL || s->project == NULL || s->project_version == NULL
         || s->checksum == NULL)
     {
         return ddt_bad(err, "an id field is missing or not a string");
     }
 
-    str = ddt_get_str(s, j, "locale", 1);
+    str = ddt_get_str(ddt_at(j, 5, "locale"), 1);
     if (str == NULL || ddt_locale_parse(str, strlen(str), &s->locale)
                        != DDT_OK)
     {
         return ddt_bad(err, "\"locale\" is unknown");
     }
 
-    str = ddt_get_str(s, j, "status", 1);
+    str = ddt_get_str(ddt_at(j, 6, "status"), 1);
     for (i = 0; str != NULL && i <= DDT_STATUS_RUNNING; i++) {
         if (strcmp(str, ddt_status_name((ddt_status_t) i)) == 0) {
             break;
@@ -300,52 +311,58 @@ ddt_load_fields(ddt_session_t *s, const ddt_json_t *j, ddt_err_t *err)
     }
     s->status = (ddt_status_t) i;
 
-    if (ddt_get_uint(j, "version", 9007199254740991.0, &d) != DDT_OK) {
+    if (ddt_get_uint(ddt_at(j, 7, "version"), 9007199254740991.0, &d)
+        != DDT_OK)
+    {
         return ddt_bad(err, "\"version\" is not a count");
     }
     s->version = (uint64_t) d;
-    if (ddt_get_uint(j, "createdMs", 9007199254740991.0, &d) != DDT_OK) {
+    if (ddt_get_uint(ddt_at(j, 8, "createdMs"), 9007199254740991.0, &d)
+        != DDT_OK)
+    {
         return ddt_bad(err, "\"createdMs\" is not a time");
     }
     s->created_ms = (int64_t) d;
-    if (ddt_get_uint(j, "updatedMs", 9007199254740991.0, &d) != DDT_OK) {
+    if (ddt_get_uint(ddt_at(j, 9, "updatedMs"), 9007199254740991.0, &d)
+        != DDT_OK)
+    {
         return ddt_bad(err, "\"updatedMs\" is not a time");
     }
     s->updated_ms = (int64_t) d;
 
-    if (ddt_load_pc(s, ddt_json_getz(j, "pc"), err) != DDT_OK) {
+    if (ddt_load_pc(s, ddt_at(j, 10, "pc"), err) != DDT_OK) {
         return DDT_ERROR;
     }
     if (s->status == DDT_STATUS_WAITING && s->wait != DDT_WAIT_INPUT) {
         return ddt_bad(err, "a waiting session must wait for input");
     }
 
-    v = ddt_json_getz(j, "memory");
+    v = ddt_at(j, 11, "memory");
     if (v == NULL || v->type != DDT_J_OBJ) {
         return ddt_bad(err, "\"memory\" is not an object");
     }
     s->memory = (ddt_json_t *) v;
 
-    v = ddt_json_getz(j, "expecting");
+    v = ddt_at(j, 12, "expecting");
     if (v == NULL || (v->type != DDT_J_NULL && v->type != DDT_J_OBJ)) {
         return ddt_bad(err, "\"expecting\" is not an object or null");
     }
     s->expecting = (ddt_json_t *) v;
 
-    v = ddt_json_getz(j, "error");
+    v = ddt_at(j, 13, "error");
     if (v == NULL || (v->type != DDT_J_NULL && v->type != DDT_J_OBJ)) {
         return ddt_bad(err, "\"error\" is not an object or null");
     }
     s->error = v->type == DDT_J_OBJ ? (ddt_json_t *) v : NULL;
 
-    v = ddt_json_getz(j, "engine");
+    v = ddt_at(j, 14, "engine");
     if (v == NULL || (v->type != DDT_J_NULL && v->type != DDT_J_OBJ)) {
         return ddt_bad(err, "\"engine\" is not an object or null");
     }
     s->eng_ready = 0;
     s->eng_json = (ddt_json_t *) v;
 
-    if (ddt_load_turns(s, ddt_json_getz(j, "turns"), err) != DDT_OK) {
+    if (ddt_load_turns(s, ddt_at(j, 15, "turns"), err) != DDT_OK) {
         return DDT_ERROR;
     }
 

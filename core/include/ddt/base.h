@@ -25,6 +25,7 @@ typedef struct {
 
 void  ddt_arena_init(ddt_arena_t *a, size_t chunk_size);
 void *ddt_arena_alloc(ddt_arena_t *a, size_t size);       /* 8-aligned, zeroed; NULL on OOM */
+void *ddt_arena_alloc_nz(ddt_arena_t *a, size_t size);    /* same, not zeroed */
 char *ddt_arena_strndup(ddt_arena_t *a, const char *s, size_t len); /* NUL-terminated */
 void  ddt_arena_reset(ddt_arena_t *a);                    /* keeps the first chunk */
 void  ddt_arena_free(ddt_arena_t *a);
@@ -41,6 +42,8 @@ void ddt_buf_init(ddt_buf_t *b);
 void ddt_buf_free(ddt_buf_t *b);
 void ddt_buf_reset(ddt_buf_t *b);
 int  ddt_buf_add_slow(ddt_buf_t *b, const void *p, size_t n);
+/* Room for n more bytes and the NUL (writers that fill data directly). */
+int  ddt_buf_reserve(ddt_buf_t *b, size_t n);
 
 /* Appends are on every hot path (responses, state): the common case, room
  * in the buffer, is inline; growing goes through ddt_buf_add_slow. */
