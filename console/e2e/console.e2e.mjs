@@ -389,3 +389,25 @@ test('Health: store status and figures from /metrics', async () => {
   await shot('10-health.png');
   await accessible('10-health');
 });
+
+test('Keyboard only: tabs with the arrow keys, start a session and talk without a mouse', async () => {
+  await page.getByRole('tab', { name: 'Stato', exact: true }).focus();
+  await page.keyboard.press('Home');
+  assert.equal(await page.getByRole('tab', { name: 'Progetti', exact: true }).getAttribute('aria-selected'), 'true');
+  await page.keyboard.press('ArrowRight');
+  const simTab = page.getByRole('tab', { name: 'Simulatore', exact: true });
+  assert.equal(await simTab.getAttribute('aria-selected'), 'true');
+  assert.ok(await simTab.evaluate((el) => el === document.activeElement));
+  // Tab: project, locale, variables, then the start button
+  for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Avvia sessione');
+  await page.keyboard.press('Enter');
+  await page.locator('[data-status=waiting]').waitFor();
+  await page.locator('.bubble[data-step=start][data-data=name]').last().waitFor();
+  // after a start the caller's field has the focus
+  await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'say');
+  await page.keyboard.type('mi chiamo Mario Rossi');
+  await page.keyboard.press('Enter');
+  await page.locator('.bubble[data-step=start][data-data=birthDate]').last().waitFor();
+  await shot('11-keyboard-only.png');
+});

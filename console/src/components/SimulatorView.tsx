@@ -92,6 +92,12 @@ export function SimulatorView({ sim, onProjectChange }: { sim: Simulator; onProj
   }, []);
 
   useEffect(() => { endRef.current?.scrollIntoView?.({ block: 'nearest' }); }, [sim.entries.length]);
+  // the caller's field gets the focus back once a turn is over (it is
+  // disabled while the turn runs, and a disabled field cannot take it)
+  const [focusWanted, setFocusWanted] = useState(0);
+  useEffect(() => {
+    if (focusWanted && !sim.busy) inputRef.current?.focus();
+  }, [focusWanted, sim.busy]);
 
   const parseVars = (): Record<string, unknown> | null => {
     if (!vars.trim()) return {};
@@ -109,13 +115,13 @@ export function SimulatorView({ sim, onProjectChange }: { sim: Simulator; onProj
     setVarsError('');
     setNote('');
     onProjectChange?.(project);
-    if (await sim.start(project, locale, v)) inputRef.current?.focus();
+    if (await sim.start(project, locale, v)) setFocusWanted((n) => n + 1);
   };
 
   const say = async (input: TurnInput) => {
     if (await sim.send(input)) {
       if ('text' in input) setText('');
-      inputRef.current?.focus();
+      setFocusWanted((n) => n + 1);
     }
   };
 
