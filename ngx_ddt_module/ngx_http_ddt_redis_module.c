@@ -36,7 +36,7 @@ static ngx_command_t  ngx_http_ddt_redis_commands[] = {
       NULL },
 
     { ngx_string("ddt_redis_sentinel"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_ddt_redis_sentinel,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
