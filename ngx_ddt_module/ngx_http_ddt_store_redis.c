@@ -412,10 +412,11 @@ ngx_http_ddt_store_redis_health(ngx_http_ddt_store_op_t *op)
 {
     ngx_http_ddt_redis_op_t  *ro;
 
-    if (!ngx_http_ddt_redis_available()) {
-        op->rc = NGX_ERROR;
-        return op->rc;
-    }
+    /*
+     * A PING through the pool: 503 at once when no connection is up or
+     * coming up, else whatever Redis answers within ddt_redis_timeout (a
+     * worker that is still connecting answers after its handshake).
+     */
 
     ro = ngx_http_ddt_redis_op(op, NGX_HTTP_DDT_REDIS_OP_HEALTH);
     if (ro == NULL) {
