@@ -51,7 +51,8 @@ typedef struct {
     unsigned                    too_large:1;
     unsigned                    done:1;
     unsigned                    abandoned:1;
-    ngx_int_t                   rc;
+    unsigned                    no_upstream_answer:1;
+    ngx_int_t                   special;        /* first error code */
 } ngx_http_ddt_effect_sr_t;
 
 
@@ -444,7 +445,6 @@ ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx, ngx_str_t *target,
         return NGX_ERROR;
     }
 
-    ngx_http_set_ctx(sr, s, ngx_http_ddt_module);
     s->sr = sr;
 
     /*
@@ -514,6 +514,15 @@ ngx_http_ddt_effect_subrequest(ngx_http_ddt_ctx_t *ctx, ngx_str_t *target,
 
 /* The subrequest is done (called for each finalization: keep the first). */
 
+/*
+ * Called on each finalization of the subrequest.  A status code from a
+ * handler (`return 404`, `return 204`, an upstream error) comes before its
+ * response: nginx then sends its own page or follows an `error_page`
+ * (an internal redirect), and finalizes again.  So the answer is the one
+ * whose header went through the filter; a code with no header yet waits
+ * for it (the effect's timer bounds that wait).
+ */
+
 static ngx_int_t
 ngx_http_ddt_effect_sr_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 {
@@ -525,18 +534,25 @@ ngx_http_ddt_effect_sr_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
         return rc;
     }
 
-    s->done = 1;
-    s->rc = rc;
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE || !s->header_seen) {
-        s->status = (rc >= NGX_HTTP_SPECIAL_RESPONSE) ? (ngx_uint_t) rc : 0;
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE && s->special == 0) {
+        s->special = rc;
     }
 
-    /* an upstream that gave no response header is a transport failure */
-
-    if (sr->upstream && sr->upstream->state
-        && sr->upstream->state->bytes_received == 0)
+    if (rc >= NGX_HTTP_OK && !s->header_seen && rc != NGX_HTTP_CLOSE
+        && !sr->connection->error)
     {
+        return rc;
+    }
+
+    s->done = 1;
+
+    if (!s->header_seen) {
+        s->status = (ngx_uint_t) s->special;
+    }
+
+    /* nginx's own page for an upstream that gave no response header */
+
+    if (s->no_upstream_answer) {
         s->status = 0;
     }
 
@@ -581,8 +597,8 @@ ngx_http_ddt_effect_wake(ngx_http_request_t *r)
     er.status = (int) s->status;
 
     if (s->status == 0) {
-        er.error = (s->rc == NGX_HTTP_GATEWAY_TIME_OUT) ? "timeout"
-                                                        : "connect";
+        er.error = (s->special == NGX_HTTP_GATEWAY_TIME_OUT) ? "timeout"
+                                                             : "connect";
 
     } else if (s->too_large) {
         er.error = "too_large";
@@ -746,11 +762,19 @@ ngx_http_ddt_effect_sr_ctx(ngx_http_request_t *r)
 {
     ngx_http_ddt_effect_sr_t  *s;
 
-    if (r == r->main) {
+    /*
+     * Found through the post-subrequest handler, not the module's context:
+     * an internal redirect (error_page, try_files) clears the contexts, and
+     * a called location served by this module sets its own.
+     */
+
+    if (r == r->main || r->post_subrequest == NULL
+        || r->post_subrequest->handler != ngx_http_ddt_effect_sr_done)
+    {
         return NULL;
     }
 
-    s = ngx_http_get_module_ctx(r, ngx_http_ddt_module);
+    s = r->post_subrequest->data;
 
     if (s == NULL || s->type != NGX_HTTP_DDT_CTX_EFFECT) {
         return NULL;
@@ -778,6 +802,19 @@ ngx_http_ddt_effect_header_filter(ngx_http_request_t *r)
 
     s->status = r->headers_out.status;
     s->header_seen = 1;
+
+    /*
+     * The error page nginx makes when an upstream failed before its
+     * response header (refused, reset, timed out) is a transport failure;
+     * an error_page that redirects to an answer with another status is not.
+     */
+
+    if (s->special && (ngx_int_t) s->status == s->special
+        && r->upstream && r->upstream->state
+        && r->upstream->state->bytes_received == 0)
+    {
+        s->no_upstream_answer = 1;
+    }
 
     if (r->headers_out.content_length_n > NGX_HTTP_DDT_EFFECT_BODY_MAX) {
         s->too_large = 1;

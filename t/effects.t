@@ -49,12 +49,21 @@ our $Backend = <<'_EOC_';
         default_type application/json;
         return 200 '{"value": 2}';
     }
+    location = /be/redirect {
+        # an internal redirect inside the called location (error_page,
+        # try_files, rewrite ... last) is still the call's answer
+        error_page 404 = /be/count;
+        return 404;
+    }
     location = /be/e404 {
         default_type application/json;
         return 404 '{"value": "not here"}';
     }
     location = /be/e500 {
         return 500;
+    }
+    location = /be/e204 {
+        return 204;
     }
     location = /be/notjson {
         default_type text/html;
@@ -188,22 +197,39 @@ main::turn("eff-ok-000001", "echo"),
 
 
 
-=== TEST 2: 4xx and 5xx are "status" with the HTTP status; the answer is not assigned
+=== TEST 1b: the called location may redirect internally (error_page): its final answer counts
+--- request eval
+[
+main::create("effects", "eff-rd-000001"),
+main::turn("eff-rd-000001", "redirect"),
+]
+--- error_code eval
+[201, 200]
+--- json eval
+[ undef, { status => 'waiting', 'messages.0.text' => 'status=200 error= value=2' } ]
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: 4xx and 5xx are "status" with the HTTP status; the answer is not assigned; a 204 has its status
 --- request eval
 [
 main::create("effects", "eff-st-000001"),
 main::turn("eff-st-000001", "e404"),
 main::turn("eff-st-000001", "e500"),
 "GET /v1/sessions/eff-st-000001",
+main::turn("eff-st-000001", "e204"),
 ]
 --- error_code eval
-[201, 200, 200, 200]
+[201, 200, 200, 200, 200]
 --- json eval
 [
  undef,
  { status => 'waiting', 'messages.0.text' => 'status=404 error=status value=' },
  { status => 'waiting', 'messages.0.text' => 'status=500 error=status value=' },
  { 'memory.$backend.status' => 500, 'memory.$backend.error' => 'status' },
+ { status => 'waiting', 'messages.0.text' => 'status=204 error=bad_json value=' },
 ]
 --- no_error_log
 [error]
