@@ -206,6 +206,10 @@ test('Projects: the loaded projects are listed with version, checksum and load t
   await page.locator('tr[data-project="clinic"]').waitFor();
   await shot('01-projects.png');
   await accessible('01-projects');
+  await page.getByRole('button', { name: 'Vedi il file: accettazione' }).click();
+  await page.getByRole('region', { name: /File di progetto \(sola lettura\): accettazione/ })
+    .getByText('"start": "benvenuto",').waitFor();
+  await shot('01b-projects-view-file.png');
 });
 
 test('Projects: a file with a compile error shows the error at its JSON path, highlighted in the file', async () => {

@@ -77,6 +77,17 @@ describe('Projects screen', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent(/not valid JSON/);
   });
 
+  it('shows the file of a loaded project, read only', async () => {
+    mockFetch({
+      'GET /v1/projects': { status: 200, body: ROWS },
+      'GET /v1/projects/accettazione': { status: 200, body: { name: 'accettazione', version: '2026-11-26.1', checksum: '00876f8edccf5945', source: PROJECT } },
+    });
+    wrap(<ProjectsView />);
+    await userEvent.click(await screen.findByRole('button', { name: 'View file: accettazione' }));
+    const view = await screen.findByRole('region', { name: /Project file \(read only\): accettazione 2026-11-26.1/ });
+    expect(view).toHaveTextContent('"start": "benvenuto"');
+  });
+
   it('lists warnings of a successful load', async () => {
     mockFetch({
       'GET /v1/projects': { status: 200, body: ROWS },

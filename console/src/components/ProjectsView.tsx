@@ -72,6 +72,16 @@ export function ProjectsView({ onLoaded }: { onLoaded?: () => void }) {
     }
   }, [t, refresh, onLoaded]);
 
+  // the current load's file as the server keeps it (admin GET)
+  const view = useCallback(async (name: string) => {
+    try {
+      const d = await api.project(name);
+      setOutcome({ fileName: `${d.name} ${d.version} (${d.checksum})`, text: JSON.stringify(d.source, null, 2), warnings: [], located: [] });
+    } catch (e) {
+      setOutcome({ fileName: name, text: '', warnings: [], located: [], error: e });
+    }
+  }, []);
+
   const onDrop = (ev: React.DragEvent) => {
     ev.preventDefault();
     setDrag(false);
@@ -101,6 +111,7 @@ export function ProjectsView({ onLoaded }: { onLoaded?: () => void }) {
                 <th scope="col">{t('colName')}</th><th scope="col">{t('colVersion')}</th>
                 <th scope="col">{t('colChecksum')}</th><th scope="col">{t('colLoadedAt')}</th>
                 <th scope="col">{t('colSize')}</th><th scope="col">{t('colCurrent')}</th>
+                <th scope="col"><span className="sr-only">{t('viewSource')}</span></th>
               </tr>
             </thead>
             <tbody>
@@ -109,6 +120,12 @@ export function ProjectsView({ onLoaded }: { onLoaded?: () => void }) {
                   <th scope="row">{r.name}</th><td>{r.version}</td>
                   <td><code>{r.checksum}</code></td><td>{fmtDate(r.loadedAt)}</td>
                   <td>{r.size}</td><td>{r.current ? t('yes') : t('no')}</td>
+                  <td>
+                    {r.current && (
+                      <button type="button" className="link" onClick={() => void view(r.name)}
+                              aria-label={`${t('viewSource')}: ${r.name}`}>{t('viewSource')}</button>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -168,7 +185,7 @@ export function ProjectsView({ onLoaded }: { onLoaded?: () => void }) {
                 </ul>
               </section>
             )}
-            <SourceView text={outcome.text} located={outcome.located} label={`${t('sourceView')}: ${outcome.fileName}`} />
+            {outcome.text && <SourceView text={outcome.text} located={outcome.located} label={`${t('sourceView')}: ${outcome.fileName}`} />}
           </div>
         )}
       </section>
