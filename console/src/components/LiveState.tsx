@@ -69,7 +69,7 @@ export function LiveState({ sim }: { sim: Simulator }) {
           <dl className="facts">
             <div><dt>{t('sessionId')}</dt><dd><code>{sim.last.sessionId}</code></dd></div>
             <div><dt>{t('version')}</dt><dd data-testid="session-version">{s?.version ?? sim.last.version}</dd></div>
-            <div><dt>{t('state')}</dt><dd>{s?.status ?? sim.last.status}</dd></div>
+            <div><dt>{t('statusLabel')}</dt><dd data-testid="session-status">{s?.status ?? sim.last.status}</dd></div>
             <div><dt>{t('currentNode')}</dt><dd data-testid="current-node">{sim.currentNode ?? '—'}</dd></div>
             <div>
               <dt>{t('expecting')}</dt>
