@@ -214,6 +214,8 @@ ddt_pconf_set(const char *key, const char *v)
     }
 
     DDT_S("redis_password", redis_password)
+    DDT_S("sentinel", sentinels)
+    DDT_S("sentinel_master", sentinel_master)
     DDT_I("redis_timeout_ms", redis_timeout_ms, 10, 600000)
     DDT_S("mongo_uri", mongo_uri)
     DDT_S("mongo", mongo_uri)
@@ -333,6 +335,8 @@ ddt_pusage(FILE *f)
 "\n"
 "  redis HOST:PORT          [127.0.0.1:6379]\n"
 "  redis_password PASS      []          redis_timeout_ms MS [3000]\n"
+"  sentinel \"HOST:PORT ...\" []          sentinel_master NAME: the master\n"
+"                           is asked of the sentinels (instead of redis)\n"
 "  mongo_uri URI            [mongodb://127.0.0.1:27017]\n"
 "  database NAME            [ddt]\n"
 "  write_concern W          [majority] (or a number, or a tag)\n"
@@ -794,6 +798,14 @@ main(int argc, char **argv)
         return 2;
     }
 
+    if ((ddt_pconf.sentinels[0] != '\0') != (ddt_pconf.sentinel_master[0]
+                                             != '\0'))
+    {
+        fprintf(stderr, "ddt-persister: sentinel and sentinel_master go "
+                "together\n");
+        return 2;
+    }
+
     setvbuf(stderr, NULL, _IOLBF, 0);
 
     memset(&sa, 0, sizeof(sa));
@@ -847,8 +859,10 @@ main(int argc, char **argv)
                 continue;
             }
 
-            ddt_plog(DDT_P_LOG_INFO, "redis: connected to %s:%d",
-                     ddt_pconf.redis_host, ddt_pconf.redis_port);
+            ddt_plog(DDT_P_LOG_INFO, "redis: connected to %s:%d%s",
+                     ddt_pconf.redis_host, ddt_pconf.redis_port,
+                     ddt_pconf.sentinels[0] ? " (master from the sentinels)"
+                                            : "");
             backoff = 100;
             history = 1;
         }

@@ -32,6 +32,8 @@ typedef struct {
     char          redis_host[256];
     int           redis_port;
     char          redis_password[256];
+    char          sentinels[1024];      /* "host:port host:port ..." */
+    char          sentinel_master[128];
     int           redis_timeout_ms;
 
     char          mongo_uri[1024];

@@ -120,6 +120,35 @@ ddt_predis_failed(const char *what)
 }
 
 
+/*
+ * A server that is no longer the master (READONLY after a failover, or
+ * MASTERDOWN, LOADING): the connection is dropped so that the loop
+ * connects again (through the sentinels when configured).
+ */
+
+static int
+ddt_predis_moved(redisReply *r, const char *what)
+{
+    if (r->type != REDIS_REPLY_ERROR
+        || (strncmp(r->str, "READONLY", 8) != 0
+            && strncmp(r->str, "MASTERDOWN", 10) != 0
+            && strncmp(r->str, "LOADING", 7) != 0))
+    {
+        return 0;
+    }
+
+    ddt_pcount(redis_errors, 1);
+    ddt_plog(DDT_P_LOG_ERR, "redis: %s: %s; connecting again", what, r->str);
+
+    if (ddt_predis) {
+        redisFree(ddt_predis);
+        ddt_predis = NULL;
+    }
+
+    return 1;
+}
+
+
 static redisReply *
 ddt_predis_cmd(int argc, const char **argv, const size_t *argvlen)
 {
@@ -132,6 +161,12 @@ ddt_predis_cmd(int argc, const char **argv, const size_t *argvlen)
     r = redisCommandArgv(ddt_predis, argc, argv, argvlen);
     if (r == NULL) {
         ddt_predis_failed(argv[0]);
+        return NULL;
+    }
+
+    if (ddt_predis_moved(r, argv[0])) {
+        freeReplyObject(r);
+        return NULL;
     }
 
     return r;
@@ -171,6 +206,98 @@ ddt_predis_timeout(int ms)
 }
 
 
+/*
+ * Sentinel: the master's address from the first sentinel that knows it
+ * (SENTINEL get-master-addr-by-name), into redis_host/redis_port.
+ */
+
+static int
+ddt_predis_sentinel(void)
+{
+    int              port;
+    char             list[1024], *tok, *save, host[256], *colon;
+    redisReply      *r;
+    redisContext    *c;
+    struct timeval   tv;
+
+    tv.tv_sec = ddt_pconf.redis_timeout_ms / 1000;
+    tv.tv_usec = (ddt_pconf.redis_timeout_ms % 1000) * 1000;
+
+    snprintf(list, sizeof(list), "%s", ddt_pconf.sentinels);
+
+    for (tok = strtok_r(list, " ,", &save); tok;
+         tok = strtok_r(NULL, " ,", &save))
+    {
+        snprintf(host, sizeof(host), "%s", tok);
+        colon = strrchr(host, ':');
+        if (colon == NULL) {
+            continue;
+        }
+        *colon = '\0';
+        port = atoi(colon + 1);
+
+        c = redisConnectWithTimeout(host, port, tv);
+        if (c == NULL || c->err) {
+            if (c) {
+                redisFree(c);
+            }
+            continue;
+        }
+
+        redisSetTimeout(c, tv);
+        r = redisCommand(c, "SENTINEL get-master-addr-by-name %s",
+                         ddt_pconf.sentinel_master);
+
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
+            && r->element[0]->type == REDIS_REPLY_STRING
+            && r->element[1]->type == REDIS_REPLY_STRING
+            && r->element[0]->len < sizeof(ddt_pconf.redis_host))
+        {
+            snprintf(ddt_pconf.redis_host, sizeof(ddt_pconf.redis_host),
+                     "%s", r->element[0]->str);
+            ddt_pconf.redis_port = atoi(r->element[1]->str);
+            freeReplyObject(r);
+            redisFree(c);
+            return 0;
+        }
+
+        if (r) {
+            freeReplyObject(r);
+        }
+        redisFree(c);
+    }
+
+    ddt_predis_failed("connect");
+    ddt_plog(DDT_P_LOG_DEBUG, "no sentinel of \"%s\" named master \"%s\"",
+             ddt_pconf.sentinels, ddt_pconf.sentinel_master);
+
+    return -1;
+}
+
+
+/* a replica (a failover happened): not the server to read from */
+
+static int
+ddt_predis_is_master(void)
+{
+    int          ok;
+    redisReply  *r;
+
+    r = redisCommand(ddt_predis, "ROLE");
+    if (r == NULL) {
+        return 0;
+    }
+
+    ok = !(r->type == REDIS_REPLY_ARRAY && r->elements > 0
+           && r->element[0]->type == REDIS_REPLY_STRING
+           && strcmp(r->element[0]->str, "master") != 0);
+
+    freeReplyObject(r);
+
+    return ok;
+}
+
+
 int
 ddt_predis_connect(void)
 {
@@ -199,6 +326,10 @@ ddt_predis_connect(void)
     tv.tv_sec = ddt_pconf.redis_timeout_ms / 1000;
     tv.tv_usec = (ddt_pconf.redis_timeout_ms % 1000) * 1000;
 
+    if (ddt_pconf.sentinels[0] && ddt_predis_sentinel() != 0) {
+        return -1;
+    }
+
     ddt_predis = redisConnectWithTimeout(ddt_pconf.redis_host,
                                          ddt_pconf.redis_port, tv);
     if (ddt_predis == NULL || ddt_predis->err) {
@@ -221,6 +352,14 @@ ddt_predis_connect(void)
             return -1;
         }
         freeReplyObject(r);
+    }
+
+    if (ddt_pconf.sentinels[0] && !ddt_predis_is_master()) {
+        ddt_plog(DDT_P_LOG_WARN, "redis: %s:%d is not the master (yet), "
+                 "asking the sentinels again", ddt_pconf.redis_host,
+                 ddt_pconf.redis_port);
+        ddt_predis_close();
+        return -1;
     }
 
     return 0;
@@ -775,6 +914,11 @@ ddt_predis_drain(int n, const char *what)
 
         r = rp;
 
+        if (r && ddt_predis_moved(r, what)) {
+            freeReplyObject(r);
+            return -1;
+        }
+
         if (r && r->type == REDIS_REPLY_ERROR) {
             ddt_plog(DDT_P_LOG_ERR, "redis: %s: %s", what, r->str);
             ddt_pcount(redis_errors, 1);
@@ -799,6 +943,10 @@ ddt_predis_ack(ddt_batch_t *b)
 
     if (b->n == 0) {
         return 0;
+    }
+
+    if (ddt_predis == NULL) {
+        return -1;
     }
 
     argv = malloc((b->n + 3) * sizeof(char *));
@@ -841,6 +989,10 @@ ddt_predis_deadletter(ddt_entry_t *e, const char *reason)
     char         dl[64], ver[32];
     const char  *argv[24];
     size_t       argvlen[24];
+
+    if (ddt_predis == NULL) {
+        return -1;
+    }
 
     snprintf(dl, sizeof(dl), "ddt:{%d}:deadletter", e->shard);
     snprintf(ver, sizeof(ver), "%llu", (unsigned long long) e->ver);
@@ -899,6 +1051,10 @@ ddt_predis_durable(ddt_batch_t *b)
     char          key[256], ver[32], ttl[32], msg[256];
     const char   *argv[8];
     ddt_entry_t  *e;
+
+    if (ddt_predis == NULL) {
+        return -1;
+    }
 
     snprintf(ttl, sizeof(ttl), "%lld",
              (long long) ddt_pconf.session_timeout_s * 1000);
@@ -1226,6 +1382,10 @@ ddt_predis_restore_reply(const char *id, const char *nonce, const char *what)
 {
     int   n;
     char  msg[256];
+
+    if (ddt_predis == NULL) {
+        return -1;
+    }
 
     n = 1;
 
