@@ -258,6 +258,45 @@ ngx_http_ddt_effect_method(const char *m, ngx_str_t *name)
 }
 
 
+/*
+ * A header the proxy may copy to the upstream as is: the name an RFC 9110
+ * token, the value without CR, LF or NUL (a template value from the
+ * caller's words must not add header lines of its own).
+ */
+
+static ngx_uint_t
+ngx_http_ddt_effect_header_ok(const char *name, size_t nlen,
+    const char *value, size_t vlen)
+{
+    size_t   i;
+    u_char   c;
+
+    if (nlen == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < nlen; i++) {
+        c = (u_char) name[i];
+
+        if (c <= ' ' || c >= 0x7f
+            || ngx_strchr("\"(),/:;<=>?@[\\]{}", c) != NULL)
+        {
+            return 0;
+        }
+    }
+
+    for (i = 0; i < vlen; i++) {
+        c = (u_char) value[i];
+
+        if (c == '\r' || c == '\n' || c == '\0') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /* The subrequest's headers: the task's headers, plus the body's type. */
 
 static ngx_int_t
@@ -312,6 +351,20 @@ ngx_http_ddt_effect_headers(ngx_http_ddt_ctx_t *ctx, ngx_http_request_t *sr,
 
     for (i = 0; i < h->u.obj.len; i++) {
         if (h->u.obj.m[i].val->type != DDT_J_STR) {
+            continue;
+        }
+
+        if (!ngx_http_ddt_effect_header_ok(h->u.obj.m[i].key,
+                                           h->u.obj.m[i].klen,
+                                           h->u.obj.m[i].val->u.str.s,
+                                           h->u.obj.m[i].val->u.str.len))
+        {
+            ngx_log_error(NGX_LOG_WARN, sr->connection->log, 0,
+                          "ddt: effect header \"%*s\" not sent: its name "
+                          "is not a token or its value has a line break "
+                          "or a NUL", h->u.obj.m[i].klen > 64
+                                      ? (size_t) 64 : h->u.obj.m[i].klen,
+                          h->u.obj.m[i].key);
             continue;
         }
 

@@ -55,6 +55,13 @@ our $Backend = <<'_EOC_';
         error_page 404 = /be/count;
         return 404;
     }
+    location /be/hdr/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/origin-hdr;
+    }
+    location /origin-hdr {
+        default_type application/json;
+        return 200 '{"value": "turn=$http_x_turn evil=$http_x_evil"}';
+    }
     location = /be/e404 {
         default_type application/json;
         return 404 '{"value": "not here"}';
@@ -207,6 +214,29 @@ main::turn("eff-rd-000001", "redirect"),
 [201, 200]
 --- json eval
 [ undef, { status => 'waiting', 'messages.0.text' => 'status=200 error= value=2' } ]
+--- no_error_log
+[error]
+
+
+
+=== TEST 1c: a template value with a line break cannot add a header line: that header is not sent
+--- request eval
+[
+main::create("effects", "eff-hd-000001"),
+'POST /v1/sessions/eff-hd-000001/turns
+{"text": "hdr/x\\r\\nX-Evil: 1"}',
+main::turn("eff-hd-000001", "hdr/ok"),
+]
+--- error_code eval
+[201, 200, 200]
+--- json eval
+[
+ undef,
+ { status => 'waiting', 'messages.0.text' => 'status=200 error= value=turn= evil=' },
+ { status => 'waiting', 'messages.0.text' => 'status=200 error= value=turn=t-hdr/ok evil=' },
+]
+--- after eval
+{ 1 => sub { main::logged($_[0], 'effect header "X-Turn" not sent', "eff-hd-000001") } }
 --- no_error_log
 [error]
 
