@@ -217,6 +217,43 @@ SKIP: {
     DDTPersister::ctl($M, 'reject_field');
 }
 
+# ---- garbage in the stream -----------------------------------------------------------
+
+{
+    srand(20261126);
+    my $sid = 'garbage-after-1';
+    my $key = 'ddt:{' . DDTPersister::shard($sid, 2) . '}:snapshots';
+    my $dl = 'ddt:{' . DDTPersister::shard($sid, 2) . '}:deadletter';
+    my $before = @{ DDTRedis::xrange($RP, $dl) };
+    my @junk = ('', '{', '[]', 'null', '"x"', "\xff\xfe", "{\"a\":\"\xc0\x80\"}",
+                '{"a":1,"a":2}', '{"status":"waiting"} x', "\0", '1e999',
+                '{"status":5}', ('[' x 300) . (']' x 300));
+    my @vers = ('', '0', '-1', '1.5', 'x', '18446744073709551616', ' 1', '+1');
+    my $n = 0;
+    for my $i (1 .. 60) {
+        my @f;
+        push @f, 'sid', (rand() < 0.3 ? 'bad sid!' : "garbage-$i") if rand() < 0.9;
+        push @f, 'ver', (rand() < 0.5 ? $vers[rand @vers] : int(rand 9) + 1)
+            if rand() < 0.9;
+        push @f, 'state', $junk[rand @junk] if rand() < 0.9;
+        push @f, 'turn', $junk[rand @junk] if rand() < 0.9;
+        push @f, 'critical', '1' if rand() < 0.3;
+        @f = ('junk', 'x') unless @f;
+        cmd('XADD', $key, '*', @f);
+        $n++;
+    }
+    xadd($sid, 1);
+    wait_until('the good entry after the garbage', sub { @{ turns_of($sid) } });
+    is(scalar(@{ DDTRedis::xrange($RP, $dl) }) - $before, $n,
+       "$n malformed entries: $n dead letters");
+    ok(kill(0, $P->{pid}), 'the persister is still running');
+    wait_until('nothing pending', sub {
+        my $x = cmd('XPENDING', $key, 'ddt-persister');
+        ref $x eq 'ARRAY' && $x->[0] == 0;
+    });
+    pass('all acknowledged');
+}
+
 # ---- restore ---------------------------------------------------------------------
 
 {
