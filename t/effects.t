@@ -16,8 +16,16 @@ use lib "$FindBin::Bin/inc";
 use Test::Nginx::Socket 'no_plan';
 use DDTTest;
 use IO::Socket::INET ();
+use File::Temp ();
 
 no_shuffle();
+
+# an answer over the 1 MiB limit, sent chunked (no Content-Length)
+our $Big = File::Temp->new(SUFFIX => '.json');
+print $Big '{"value": "' . ('x' x (1024 * 1024 + 100)) . '"}';
+close $Big;
+chmod 0644, $Big->filename;
+$ENV{TEST_NGINX_BIG_FILE} = $Big->filename;
 
 # a port that accepts connections (the kernel's backlog) and never answers
 our $Silent = IO::Socket::INET->new(Listen => 64, LocalAddr => '127.0.0.1',
@@ -54,6 +62,16 @@ our $Backend = <<'_EOC_';
         # try_files, rewrite ... last) is still the call's answer
         error_page 404 = /be/count;
         return 404;
+    }
+    location = /be/bigchunked {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/origin-big;
+        proxy_hide_header Content-Length;
+        proxy_method GET;
+        proxy_pass_request_body off;
+    }
+    location = /origin-big {
+        default_type application/json;
+        alias $TEST_NGINX_BIG_FILE;
     }
     location /be/hdr/ {
         proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/origin-hdr;
@@ -326,6 +344,26 @@ main::turn("eff-nj-000001", "notjson"),
  undef,
  { status => 'waiting', 'messages.0.text' => 'status=200 error=bad_json value=' },
  { 'memory.res' => '<absent>', 'memory.$backend.error' => 'bad_json' },
+]
+--- no_error_log
+[error]
+
+
+
+=== TEST 6b: an answer over 1 MiB without a Content-Length is "too_large"
+--- request eval
+[
+main::create("effects", "eff-tl-000001"),
+main::turn("eff-tl-000001", "bigchunked"),
+main::turn("eff-tl-000001", "echo"),
+]
+--- error_code eval
+[201, 200, 200]
+--- json eval
+[
+ undef,
+ { status => 'waiting', 'messages.0.text' => 'status=200 error=too_large value=' },
+ { status => 'waiting', 'messages.0.text' => qr/^status=200 error= value=\{/ },
 ]
 --- no_error_log
 [error]
