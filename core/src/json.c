@@ -6,8 +6,9 @@
  * strict RFC 3629 UTF-8 (yajl accepts overlong forms and encoded
  * surrogates), no escaped lone surrogate (yajl turns it into '?'), no
  * duplicate keys, no BOM, a depth limit, numbers inside the double range.
- * Duplicate keys are found with one hash table per parse, so a hostile
- * object with many keys costs linear time.
+ * Duplicate keys: an object of fewer than 16 keys is scanned, a bigger
+ * one goes to a hash table (one per parse), so a hostile object with many
+ * keys costs linear time and a small request body allocates no table.
  */
 #include <errno.h>
 #include <math.h>
@@ -20,6 +21,7 @@
 #include <ddt/json.h>
 
 #define DDT_JSON_DEFAULT_DEPTH  64
+#define DDT_JSON_SCAN_KEYS      16    /* duplicate keys: scan below this */
 
 /* ---- constructors and accessors ------------------------------------- */
 
@@ -444,7 +446,7 @@ ddt_jhash(const ddt_json_t *obj, const char *k, size_t len)
  * by scanning the object (rare). */
 static int
 ddt_jkey_seen(ddt_jparse_t *p, const ddt_json_t *obj, const char *k,
-    size_t len)
+    size_t len, int check)
 {
     uint64_t          h;
     size_t            i, n;
@@ -475,7 +477,7 @@ ddt_jkey_seen(ddt_jparse_t *p, const ddt_json_t *obj, const char *k,
     h = ddt_jhash(obj, k, len);
     i = h & (p->nslots - 1);
     while (p->slots[i].hash) {
-        if (p->slots[i].hash == h && p->slots[i].obj == obj) {
+        if (check && p->slots[i].hash == h && p->slots[i].obj == obj) {
             dup = ddt_json_get(obj, k, len) != NULL;
             if (dup) {
                 return 1;
@@ -618,8 +620,25 @@ ddt_jp_map_key(void *ctx, const unsigned char *k, size_t len)
     ddt_jparse_t  *p = ctx;
     ddt_json_t    *top = p->stack[p->depth - 1];
     int            seen;
+    size_t         i;
 
-    seen = ddt_jkey_seen(p, top, (const char *) k, len);
+    /* a small object is scanned (no table to allocate for a request
+     * body); from the 16th key on, its keys go to the hash set */
+    if (top->u.obj.len < DDT_JSON_SCAN_KEYS) {
+        seen = ddt_json_get(top, (const char *) k, len) != NULL;
+    } else {
+        seen = 0;
+        if (top->u.obj.len == DDT_JSON_SCAN_KEYS) {
+            for (i = 0; i < DDT_JSON_SCAN_KEYS && seen == 0; i++) {
+                /* keys already in: no check, just entered */
+                seen = ddt_jkey_seen(p, top, top->u.obj.m[i].key,
+                                     top->u.obj.m[i].klen, 0);
+            }
+        }
+        if (seen == 0) {
+            seen = ddt_jkey_seen(p, top, (const char *) k, len, 1);
+        }
+    }
     if (seen) {
         p->error = seen < 0 ? "out of memory" : "duplicate key";
         return 0;
@@ -883,7 +902,7 @@ int
 ddt_json_write_str(ddt_buf_t *b, const char *s, size_t len)
 {
     static const char  hex[] = "0123456789abcdef";
-    size_t             i;
+    size_t             i, end;
     unsigned char      c;
     char              *w;
     uint64_t           x;
@@ -900,31 +919,39 @@ ddt_json_write_str(ddt_buf_t *b, const char *s, size_t len)
     w = b->data + b->len;
     *w++ = '"';
     i = 0;
-    while (i < len) {
-        if (i + 8 <= len) {
+    for ( ;; ) {
+        while (i + 8 <= len) {
             memcpy(&x, s + i, 8);
-            if (ddt_json_word_plain(x)) {
-                memcpy(w, &x, 8);
-                w += 8;
-                i += 8;
+            if (!ddt_json_word_plain(x)) {
+                break;
+            }
+            memcpy(w, &x, 8);
+            w += 8;
+            i += 8;
+        }
+
+        /* the tail, or the word holding a byte to escape, byte by byte */
+        end = len - i > 8 ? i + 8 : len;
+        for ( /* void */ ; i < end; i++) {
+            c = (unsigned char) s[i];
+            if (!ddt_json_esc[c]) {
+                *w++ = (char) c;
                 continue;
             }
+            *w++ = '\\';
+            switch (c) {
+            case '"':  *w++ = '"'; break;
+            case '\\': *w++ = '\\'; break;
+            case '\n': *w++ = 'n'; break;
+            case '\r': *w++ = 'r'; break;
+            case '\t': *w++ = 't'; break;
+            default:
+                *w++ = 'u'; *w++ = '0'; *w++ = '0';
+                *w++ = hex[c >> 4]; *w++ = hex[c & 15];
+            }
         }
-        c = (unsigned char) s[i++];
-        if (!ddt_json_esc[c]) {
-            *w++ = (char) c;
-            continue;
-        }
-        *w++ = '\\';
-        switch (c) {
-        case '"':  *w++ = '"'; break;
-        case '\\': *w++ = '\\'; break;
-        case '\n': *w++ = 'n'; break;
-        case '\r': *w++ = 'r'; break;
-        case '\t': *w++ = 't'; break;
-        default:
-            *w++ = 'u'; *w++ = '0'; *w++ = '0';
-            *w++ = hex[c >> 4]; *w++ = hex[c & 15];
+        if (i >= len) {
+            break;
         }
     }
     *w++ = '"';

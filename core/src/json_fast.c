@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include <ddt/json.h>
+#include "json_int.h"
 
 #define DDT_JF_DEFAULT_DEPTH   64
 #define DDT_JF_NODE_BLOCK      32
@@ -53,6 +54,9 @@ typedef struct {
     ddt_jf_slot_t   *slots;           /* duplicate keys of big objects */
     size_t           nslots, used;
     uint64_t         obj_id;
+
+    ddt_json_spans_t *spans;          /* NULL, or the items to locate */
+    ddt_json_t       *span_arr;       /* that array, once met */
 } ddt_jf_t;
 
 static int ddt_jf_value(ddt_jf_t *f, ddt_json_t *v);
@@ -425,15 +429,16 @@ ddt_jf_key_seen(ddt_jf_t *f, uint64_t id, size_t idx)
 static int
 ddt_jf_object(ddt_jf_t *f, ddt_json_t *v)
 {
-    size_t          first, i, n;
+    size_t          first, i, n, h;
     const char     *key;
     size_t          klen;
     ddt_json_t     *val;
     ddt_jmember_t  *m;
-    uint64_t        id;
+    uint64_t        id, mask, bit;
     int             seen;
 
     v->type = DDT_J_OBJ;
+    mask = 0;
     first = f->n;
     id = ++f->obj_id;
 
@@ -453,7 +458,15 @@ ddt_jf_object(ddt_jf_t *f, ddt_json_t *v)
         }
 
         n = f->n - first;
-        if (n < DDT_JF_LINEAR_KEYS) {
+        /* a 64-bit filter of (length, first and last byte): the members
+         * are compared only when a key like this one may have been seen */
+        h = klen * 7;
+        if (klen) {
+            h += (size_t) (unsigned char) key[0] * 3
+                 + (unsigned char) key[klen - 1];
+        }
+        bit = (uint64_t) 1 << (h & 63);
+        if (n < DDT_JF_LINEAR_KEYS && (mask & bit)) {
             for (i = first; i < f->n; i++) {
                 if (f->st[i].klen == klen
                     && memcmp(f->st[i].key, key, klen) == 0)
@@ -462,6 +475,7 @@ ddt_jf_object(ddt_jf_t *f, ddt_json_t *v)
                 }
             }
         }
+        mask |= bit;
 
         ddt_jf_ws(f);
         if (*f->p != ':') {
@@ -489,6 +503,13 @@ ddt_jf_object(ddt_jf_t *f, ddt_json_t *v)
                 return ddt_jf_fail(f, key, seen < 0 ? "out of memory"
                                                     : "duplicate key");
             }
+        }
+
+        if (f->spans != NULL && f->depth == 1
+            && klen == f->spans->klen
+            && memcmp(key, f->spans->key, klen) == 0)
+        {
+            f->span_arr = val;
         }
 
         if (ddt_jf_value(f, val) != DDT_OK) {
@@ -524,8 +545,10 @@ ddt_jf_object(ddt_jf_t *f, ddt_json_t *v)
 static int
 ddt_jf_array(ddt_jf_t *f, ddt_json_t *v)
 {
-    size_t        first, i, n;
-    ddt_json_t   *val, **items;
+    size_t             first, i, n;
+    ddt_json_t        *val, **items;
+    char              *start;
+    ddt_json_spans_t  *sp;
 
     v->type = DDT_J_ARR;
     first = f->n;
@@ -541,8 +564,18 @@ ddt_jf_array(ddt_jf_t *f, ddt_json_t *v)
         if (val == NULL || ddt_jf_push(f, NULL, 0, val) != DDT_OK) {
             return ddt_jf_fail(f, f->p, "out of memory");
         }
+        start = f->p;
         if (ddt_jf_value(f, val) != DDT_OK) {
             return DDT_ERROR;
+        }
+        if (v == f->span_arr) {
+            /* the spans asked for: where each item's text is */
+            sp = f->spans;
+            if (sp->n < sp->max) {
+                sp->start[sp->n] = (size_t) (start - f->base);
+                sp->end[sp->n] = (size_t) (f->p - f->base);
+            }
+            sp->n++;
         }
         ddt_jf_ws(f);
         if (*f->p == ',') {
@@ -699,6 +732,13 @@ ddt_json_t *
 ddt_json_parse_fast(ddt_arena_t *a, const char *buf, size_t len,
     const ddt_json_limits_t *lim, ddt_jerr_t *err)
 {
+    return ddt_json_parse_fast_spans(a, buf, len, lim, err, NULL);
+}
+
+ddt_json_t *
+ddt_json_parse_fast_spans(ddt_arena_t *a, const char *buf, size_t len,
+    const ddt_json_limits_t *lim, ddt_jerr_t *err, ddt_json_spans_t *spans)
+{
     ddt_jf_t     f;
     ddt_json_t  *root;
     char        *copy;
@@ -748,6 +788,11 @@ ddt_json_parse_fast(ddt_arena_t *a, const char *buf, size_t len,
     f.nslots = 0;
     f.used = 0;
     f.obj_id = 0;
+    f.spans = spans;
+    f.span_arr = NULL;
+    if (spans != NULL) {
+        spans->n = 0;
+    }
 
     root = ddt_jf_node(&f);
     if (root == NULL) {

@@ -315,6 +315,8 @@ ddt_session_remember(ddt_session_t *s, const char *turn_id,
     r->turn_id = ddt_arena_strndup(&s->arena, turn_id, strlen(turn_id));
     r->input = input;
     r->response = response;
+    r->raw = NULL;
+    r->raw_len = 0;
     if (r->turn_id != NULL && input != NULL && response != NULL) {
         s->n_replay++;
     }
@@ -397,6 +399,13 @@ ddt_session_compact(ddt_session_t *s)
         n.replay[i].turn_id = ddt_dup(&a, s->replay[i].turn_id, &bad);
         n.replay[i].input = ddt_dupj(&a, s->replay[i].input, &bad);
         n.replay[i].response = ddt_dupj(&a, s->replay[i].response, &bad);
+        if (s->replay[i].raw != NULL) {
+            n.replay[i].raw = ddt_arena_strndup(&a, s->replay[i].raw,
+                                                s->replay[i].raw_len);
+            if (n.replay[i].raw == NULL) {
+                bad = 1;
+            }
+        }
     }
 
     memset(&n.t, 0, sizeof(n.t));

@@ -31,6 +31,10 @@ typedef struct {
     const char      *turn_id;
     ddt_json_t      *input;      /* the turn body without turnId */
     ddt_json_t      *response;   /* the response as sent */
+    const char      *raw;        /* the entry's text as loaded, saved back
+                                    as is (no re-serialising the ring each
+                                    turn); NULL for an entry made here */
+    size_t           raw_len;
 } ddt_replay_t;
 
 struct ddt_session_s {

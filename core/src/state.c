@@ -17,6 +17,7 @@
 #include <string.h>
 #include <ddt/ddt.h>
 #include "session.h"
+#include "json_int.h"
 
 #define DDT_STATE_MAX_DEPTH  256
 
@@ -127,6 +128,10 @@ ddt_session_save(const ddt_session_t *s, ddt_buf_t *out)
     for (i = 0; i < s->n_replay; i++) {
         if (i) {
             ddt_buf_addc(out, ',');
+        }
+        if (s->replay[i].raw != NULL) {
+            ddt_buf_add(out, s->replay[i].raw, s->replay[i].raw_len);
+            continue;
         }
         ddt_buf_adds(out, "{\"turnId\":");
         ddt_json_write_str(out, s->replay[i].turn_id,
@@ -373,6 +378,29 @@ ddt_load_fields(ddt_session_t *s, const ddt_json_t *j, ddt_err_t *err)
     return DDT_OK;
 }
 
+/*
+ * The ring's text.  A full ring is most of a state (16 responses) and it
+ * changes by one entry a turn: each loaded entry keeps its text, which
+ * save writes back as is instead of serialising the entry's trees again.
+ * The parser says where each entry stands.
+ */
+static void
+ddt_load_ring_text(ddt_session_t *s, const char *t,
+    const ddt_json_spans_t *sp)
+{
+    uint32_t  i;
+    size_t    n;
+
+    if (sp->n != s->n_replay || sp->n > sp->max) {
+        return;
+    }
+    for (i = 0; i < s->n_replay; i++) {
+        n = sp->end[i] - sp->start[i];
+        s->replay[i].raw = ddt_arena_strndup(&s->arena, t + sp->start[i], n);
+        s->replay[i].raw_len = s->replay[i].raw ? n : 0;
+    }
+}
+
 int
 ddt_session_load(const char *json, size_t len, ddt_session_t **out,
     ddt_err_t *err)
@@ -381,6 +409,8 @@ ddt_session_load(const char *json, size_t len, ddt_session_t **out,
     ddt_json_t         *j;
     ddt_jerr_t          jerr;
     ddt_json_limits_t   lim;
+    ddt_json_spans_t    sp;
+    size_t              at[DDT_REPLAY_MAX], end[DDT_REPLAY_MAX];
 
     *out = NULL;
 
@@ -393,7 +423,12 @@ ddt_session_load(const char *json, size_t len, ddt_session_t **out,
     memset(&lim, 0, sizeof(lim));
     lim.max_depth = DDT_STATE_MAX_DEPTH;
 
-    j = ddt_json_parse_fast(&s->arena, json, len, &lim, &jerr);
+    sp.key = "turns";
+    sp.klen = sizeof("turns") - 1;
+    sp.start = at;
+    sp.end = end;
+    sp.max = DDT_REPLAY_MAX;
+    j = ddt_json_parse_fast_spans(&s->arena, json, len, &lim, &jerr, &sp);
     if (j == NULL) {
         ddt_err_set(err, 500, "bad_state", "session state: %s at offset %zu",
                     jerr.message, jerr.offset);
@@ -404,6 +439,10 @@ ddt_session_load(const char *json, size_t len, ddt_session_t **out,
     if (ddt_load_fields(s, j, err) != DDT_OK) {
         ddt_session_free(s);
         return DDT_ERROR;
+    }
+
+    if (s->n_replay > 0) {
+        ddt_load_ring_text(s, json, &sp);
     }
 
     *out = s;

@@ -390,6 +390,175 @@ test_closed_state(void)
     free(e2);
 }
 
+
+/*
+ * SPEC 9.4: the last 16 turnIds replay their responses, across a store:
+ * each turn here is a load of what the previous one saved, as in the
+ * module.  After 20 turns the first 4 are forgotten, the other 16 answer
+ * with the very response they gave; every saved state reads back to the
+ * same bytes; a ring stored with spaces (not written by save) still
+ * replays after another turn.
+ */
+static const char *ring_project =
+    "{\"format\":\"ddt-project/1\",\"name\":\"ring\",\"version\":\"1\","
+    "\"locale\":\"en-US\",\"variables\":{\"brand\":\"ACME\"},"
+    "\"flow\":{\"start\":\"ask\",\"nodes\":["
+    "{\"id\":\"ask\",\"tasks\":[{\"type\":\"GetData\",\"ddt\":\"b\"}]},"
+    "{\"id\":\"say\",\"tasks\":[{\"type\":\"SayMessage\","
+    "\"text\":\"{brand} heard: {b.what}.\"},{\"type\":\"SetVariable\","
+    "\"name\":\"b.what\",\"value\":null}]}],"
+    "\"edges\":[{\"from\":\"ask\",\"to\":\"say\"},"
+    "{\"from\":\"say\",\"to\":\"ask\"}]},"
+    "\"ddts\":{\"b\":{\"data\":[{\"id\":\"what\",\"kind\":\"text\","
+    "\"steps\":{\"start\":[\"Tell me something.\"]}}]}}}";
+
+static int
+ring_turn(const ddt_project_t *p, ddt_buf_t *st, const char *body,
+    ddt_buf_t *resp)
+{
+    ddt_arena_t         a;
+    ddt_input_t         in;
+    ddt_err_t           err;
+    ddt_session_t      *s;
+    ddt_turn_result_t   r;
+    int                 rc = DDT_ERROR;
+
+    ddt_arena_init(&a, 0);
+    ddt_turn_result_init(&r);
+    if (ddt_input_parse(&a, body, strlen(body), &in, &err) == DDT_OK
+        && ddt_session_load(st->data, st->len, &s, &err) == DDT_OK)
+    {
+        if (ddt_session_replay(s, &in, resp, &err) == 0
+            && ddt_turn(p, s, &in, 1795000000000LL, &r, &err) == DDT_OK)
+        {
+            ddt_buf_reset(resp);
+            ddt_buf_add(resp, r.response.data, r.response.len);
+            ddt_buf_reset(st);
+            rc = ddt_session_save(s, st);
+        }
+        ddt_session_free(s);
+    }
+    ddt_turn_result_free(&r);
+    ddt_arena_free(&a);
+    return rc;
+}
+
+static void
+test_ring_through_store(void)
+{
+    ddt_diags_t          d;
+    uint8_t             *block;
+    size_t               blen, i;
+    ddt_project_t       *p;
+    char                 err[256], body[128], *spaced, *q;
+    const char          *c, *ring;
+    int                  in_str;
+    ddt_session_opts_t   o;
+    ddt_session_t       *s;
+    ddt_turn_result_t    r;
+    ddt_err_t            e;
+    ddt_buf_t            st, resp, b, last, sent[20];
+    ddt_arena_t          a;
+    ddt_input_t          in;
+
+    ddt_diags_init(&d);
+    CHECK_INT(ddt_compile(ring_project, strlen(ring_project), &d, &block,
+                          &blen), DDT_OK);
+    ddt_diags_free(&d);
+    CHECK_INT(ddt_project_load(block, blen, &p, err, sizeof(err)), DDT_OK);
+
+    memset(&o, 0, sizeof(o));
+    o.session_id = "ring-session-01";
+    o.now_ms = 1795000000000LL;
+    ddt_turn_result_init(&r);
+    ddt_buf_init(&st);
+    ddt_buf_init(&resp);
+    ddt_buf_init(&b);
+    CHECK_INT(ddt_session_create(p, &o, &s, &r, &e), DDT_OK);
+    ddt_session_save(s, &st);
+    ddt_session_free(s);
+
+    for (i = 0; i < 20; i++) {
+        snprintf(body, sizeof(body),
+                 "{\"text\":\"hello %zu\",\"turnId\":\"turn-%zu\"}", i, i);
+        ddt_buf_init(&sent[i]);
+        CHECK_INT(ring_turn(p, &st, body, &sent[i]), DDT_OK);
+        CHECK(strstr(sent[i].data, "heard: hello") != NULL);
+
+        /* what was saved reads back to the same bytes */
+        CHECK_INT(ddt_session_load(st.data, st.len, &s, &e), DDT_OK);
+        ddt_buf_reset(&b);
+        ddt_session_save(s, &b);
+        CHECK(b.len == st.len && memcmp(b.data, st.data, b.len) == 0);
+        ddt_session_free(s);
+    }
+
+    CHECK_INT(ddt_session_load(st.data, st.len, &s, &e), DDT_OK);
+    ddt_arena_init(&a, 0);
+    for (i = 0; i < 20; i++) {
+        snprintf(body, sizeof(body),
+                 "{\"text\":\"hello %zu\",\"turnId\":\"turn-%zu\"}", i, i);
+        CHECK_INT(ddt_input_parse(&a, body, strlen(body), &in, &e), DDT_OK);
+        ddt_buf_reset(&b);
+        CHECK_INT(ddt_session_replay(s, &in, &b, &e), i < 4 ? 0 : 1);
+        if (i >= 4) {
+            CHECK_STR(b.data, sent[i].data);
+        }
+    }
+    ddt_session_free(s);
+
+    /* the same state with spaces around the ring's entries and members */
+    spaced = malloc(st.len * 3 + 1);
+    in_str = 0;
+    ring = strstr(st.data, "\"turns\"");
+    for (c = st.data, q = spaced; *c; c++) {
+        if (in_str) {
+            if (*c == '\\') {
+                *q++ = *c++;
+            } else if (*c == '"') {
+                in_str = 0;
+            }
+        } else if (*c == '"') {
+            in_str = 1;
+        } else if ((*c == ',' || *c == ':') && c > ring) {
+            *q++ = ' ';
+            *q++ = *c;
+            *q++ = '\n';
+            continue;
+        }
+        *q++ = *c;
+    }
+    *q = '\0';
+    ddt_buf_reset(&st);
+    ddt_buf_adds(&st, spaced);
+    free(spaced);
+    ddt_buf_init(&last);
+    CHECK_INT(ring_turn(p, &st, "{\"text\":\"x\",\"turnId\":\"turn-20\"}",
+                        &last), DDT_OK);
+    ddt_buf_free(&last);
+    CHECK_INT(ddt_session_load(st.data, st.len, &s, &e), DDT_OK);
+    snprintf(body, sizeof(body), "{\"text\":\"hello 19\",\"turnId\":\"turn-19\"}");
+    CHECK_INT(ddt_input_parse(&a, body, strlen(body), &in, &e), DDT_OK);
+    ddt_buf_reset(&b);
+    CHECK_INT(ddt_session_replay(s, &in, &b, &e), 1);
+    CHECK_STR(b.data, sent[19].data);
+    snprintf(body, sizeof(body), "{\"text\":\"hello 4\",\"turnId\":\"turn-4\"}");
+    CHECK_INT(ddt_input_parse(&a, body, strlen(body), &in, &e), DDT_OK);
+    CHECK_INT(ddt_session_replay(s, &in, &b, &e), 0);
+    ddt_session_free(s);
+
+    for (i = 0; i < 20; i++) {
+        ddt_buf_free(&sent[i]);
+    }
+    ddt_arena_free(&a);
+    ddt_buf_free(&b);
+    ddt_buf_free(&resp);
+    ddt_buf_free(&st);
+    ddt_turn_result_free(&r);
+    ddt_project_free(p);
+    free(block);
+}
+
 int
 main(void)
 {
@@ -400,5 +569,6 @@ main(void)
     test_truncated();
     test_flipped();
     test_closed_state();
+    test_ring_through_store();
     return T_DONE();
 }
