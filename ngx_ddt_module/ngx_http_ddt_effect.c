@@ -591,7 +591,11 @@ ngx_http_ddt_effect_sr_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
         s->special = rc;
     }
 
-    if (rc >= NGX_HTTP_OK && !s->header_seen && rc != NGX_HTTP_CLOSE
+    /* the codes for which ngx_http_finalize_request() makes a response */
+
+    if ((rc >= NGX_HTTP_SPECIAL_RESPONSE || rc == NGX_HTTP_CREATED
+         || rc == NGX_HTTP_NO_CONTENT)
+        && !s->header_seen && rc != NGX_HTTP_CLOSE
         && !sr->connection->error)
     {
         return rc;
