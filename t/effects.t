@@ -1,7 +1,7 @@
 # t/effects.t: host effects against services the test's own nginx serves
 # (SPEC 7, 9.7, issue 7).  BackendCall: success with typed body values and
 # headers, assign by JSON pointer (a missing pointer is null), 4xx and 5xx
-# ("status"), a backend that never answers ("timeout", by timeoutMs and by
+# ("status", onError left to its default, continue), a backend that never answers ("timeout", by timeoutMs and by
 # the proxy's own timeout), a refused connection ("connect"), an answer
 # that is not JSON ("bad_json"), a url whose template value climbs out of
 # its location (refused), two calls in one turn in order, onError "fail"
