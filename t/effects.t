@@ -1,16 +1,19 @@
 # t/effects.t: host effects against services the test's own nginx serves
 # (SPEC 7, 9.7, issue 7).  BackendCall: success with typed body values and
-# headers, assign by JSON pointer (a missing pointer is null), 4xx and 5xx
-# ("status", onError left to its default, continue), a backend that never answers ("timeout", by timeoutMs and by
-# the proxy's own timeout), a refused connection ("connect"), an answer
-# that is not JSON ("bad_json"), a url whose template value climbs out of
-# its location (refused), two calls in one turn in order, onError "fail"
-# stopping the turn before the next call.  Extraction: an `ner` service in
-# the engine's JSON and an OpenAI-compatible chat-completions service
-# (`ddt_service ... openai model=...`) as the `llm` layer: the request is
-# JSON mode with a system prompt, the answer's content is read as the
-# engine's answer, content that is not JSON or a failing service fall
-# through to the next layer, and the confidence decides `ifUncertain`.
+# headers, assign by JSON pointer (a missing pointer is null), an internal
+# redirect in the called location, a header value with a line break, 4xx,
+# 5xx and 204 ("status"; onError left to its default, continue), a backend
+# that never answers ("timeout", by timeoutMs and by the proxy's own
+# timeout), a refused connection ("connect"), an answer that is not JSON
+# ("bad_json"), over 1 MiB without Content-Length ("too_large"), a url
+# whose template value climbs out of its location (refused), two calls in
+# one turn in order, onError "fail" stopping the turn before the next call.
+# Extraction: an `ner` service in the engine's JSON and an OpenAI-compatible
+# chat-completions service (`ddt_service ... openai model=...`) as the `llm`
+# layer: the request is JSON mode with a system prompt, the answer's
+# content is read as the engine's answer, content that is not JSON, a reply
+# without choices, a 503 or a silent service fall through to the next
+# layer, and the confidence decides `ifUncertain`.
 use FindBin;
 use lib "$FindBin::Bin/inc";
 use Test::Nginx::Socket 'no_plan';
