@@ -25,7 +25,13 @@ ddt_backend_effect(const ddt_project_t *p, ddt_session_t *s,
         e->method = "GET";
     }
 
-    url = ddt_render(p, s, t->a);
+    ddt_buf_reset(&s->scratch);
+    if (t->a != DDT_NONE) {
+        ddt_tmpl_render_url(p, t->a, s->memory, s->locale, &s->scratch);
+    }
+    url = s->scratch.oom ? NULL
+          : ddt_json_str(&s->arena, s->scratch.data ? s->scratch.data : "",
+                         s->scratch.len);
     if (url == NULL) {
         return ddt_fail(s, "internal", "out of memory%s", NULL);
     }

@@ -63,6 +63,9 @@ int ddt_expr_true(const ddt_project_t *p, uint32_t expr,
 /* Render a compiled template into out (appends). */
 int ddt_tmpl_render(const ddt_project_t *p, uint32_t tmpl,
     const ddt_json_t *mem, ddt_locale_t loc, ddt_buf_t *out);
+/* The same for a url: inserted values are percent-encoded. */
+int ddt_tmpl_render_url(const ddt_project_t *p, uint32_t tmpl,
+    const ddt_json_t *mem, ddt_locale_t loc, ddt_buf_t *out);
 /*
  * Render free JSON with templates inside strings (BackendCall body, Custom
  * params, headers): a string that is exactly one {path} becomes the typed

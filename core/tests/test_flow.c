@@ -262,6 +262,15 @@ static const char *P_FAIL =
 " \"edges\":[]},"
 " \"ddts\":{}}";
 
+static const char *P_URL =
+"{\"format\":\"ddt-project/1\",\"name\":\"urltest\",\"version\":\"t1\","
+" \"locale\":\"en-US\",\"variables\":{\"who\":null},"
+" \"flow\":{\"start\":\"a\",\"nodes\":["
+"  {\"id\":\"a\",\"tasks\":["
+"    {\"type\":\"BackendCall\",\"url\":\"/crm/{who}/calls?n=1\"}]}],"
+" \"edges\":[]},"
+" \"ddts\":{}}";
+
 static const char *P_RING =
 "{\"format\":\"ddt-project/1\",\"name\":\"ringtest\",\"version\":\"t1\","
 " \"locale\":\"en-US\",\"variables\":{},"
@@ -596,6 +605,40 @@ test_edges_and_end(void)
     ddt_turn_result_free(&r);
     ddt_session_free(s);
 
+    proj_free(&pj);
+}
+
+/* What a caller said, put into a BackendCall url, is one percent-encoded
+ * piece: it can add no path segment, query or fragment. */
+static void
+test_backend_url_encoding(void)
+{
+    proj_t              pj;
+    ddt_session_t      *s;
+    ddt_turn_result_t   r;
+
+    if (compile(&pj, P_URL) != 0) {
+        return;
+    }
+    s = create(&pj, "{\"who\":\"a/../b?x=1#f \u00e8\"}", NULL, &r);
+    if (s != NULL) {
+        CHECK(r.need_effect);
+        CHECK_STR(r.effect.url, "/crm/a%2F..%2Fb%3Fx%3D1%23f%20%C3%A8/calls?n=1");
+        ddt_turn_result_free(&r);
+        ddt_session_free(s);
+    }
+    s = create(&pj, "{\"who\":\"..\"}", NULL, &r);
+    if (s != NULL) {
+        CHECK_STR(r.effect.url, "/crm/%2E%2E/calls?n=1");
+        ddt_turn_result_free(&r);
+        ddt_session_free(s);
+    }
+    s = create(&pj, "{\"who\":\"mario.rossi_1\"}", NULL, &r);
+    if (s != NULL) {
+        CHECK_STR(r.effect.url, "/crm/mario.rossi_1/calls?n=1");
+        ddt_turn_result_free(&r);
+        ddt_session_free(s);
+    }
     proj_free(&pj);
 }
 
@@ -1141,6 +1184,7 @@ main(void)
     test_loop_guard();
     test_edges_and_end();
     test_backend_fail();
+    test_backend_url_encoding();
     test_replay();
     test_reload_equivalence();
     test_session_options();
