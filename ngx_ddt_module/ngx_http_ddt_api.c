@@ -517,6 +517,24 @@ ngx_http_ddt_reply_store_error(ngx_http_ddt_ctx_t *ctx)
 }
 
 
+/* 404, or 410 session_expired when the store can tell (SPEC 9.4) */
+
+static ngx_int_t
+ngx_http_ddt_reply_not_found(ngx_http_ddt_ctx_t *ctx,
+    ngx_http_ddt_store_op_t *op)
+{
+    if (op->out_expired) {
+        return ngx_http_ddt_reply_error(ctx->r, NGX_HTTP_GONE,
+                                        "session_expired",
+                                        "session \"%V\" expired", &ctx->id);
+    }
+
+    return ngx_http_ddt_reply_error(ctx->r, NGX_HTTP_NOT_FOUND,
+                                    "session_not_found",
+                                    "no session \"%V\"", &ctx->id);
+}
+
+
 static void
 ngx_http_ddt_arena(ngx_http_ddt_ctx_t *ctx)
 {
@@ -774,6 +792,9 @@ ngx_http_ddt_turn(ngx_http_ddt_ctx_t *ctx)
 
     op->lock = 1;
 
+    /* a session the store lost is asked of the persister (SPEC 9.7) */
+    op->restore = 1;
+
     rc = ctx->mcf->store->get(op);
     if (rc == NGX_AGAIN) {
         return;
@@ -837,10 +858,7 @@ ngx_http_ddt_turn_got(ngx_http_ddt_store_op_t *op)
         break;
 
     case NGX_DECLINED:
-        ngx_http_ddt_finalize(ctx,
-            ngx_http_ddt_reply_error(r, NGX_HTTP_NOT_FOUND,
-                                     "session_not_found",
-                                     "no session \"%V\"", &ctx->id));
+        ngx_http_ddt_finalize(ctx, ngx_http_ddt_reply_not_found(ctx, op));
         return;
 
     default:
@@ -1199,6 +1217,9 @@ ngx_http_ddt_session_delete(ngx_http_ddt_ctx_t *ctx)
         return;
     }
 
+    /* one the store lost comes back first, so its deletion is recorded */
+    op->restore = 1;
+
     if (ctx->mcf->store->del(op) == NGX_AGAIN) {
         return;
     }
@@ -1223,10 +1244,7 @@ ngx_http_ddt_session_deleted(ngx_http_ddt_store_op_t *op)
         return;
 
     case NGX_DECLINED:
-        ngx_http_ddt_finalize(ctx,
-            ngx_http_ddt_reply_error(ctx->r, NGX_HTTP_NOT_FOUND,
-                                     "session_not_found",
-                                     "no session \"%V\"", &ctx->id));
+        ngx_http_ddt_finalize(ctx, ngx_http_ddt_reply_not_found(ctx, op));
         return;
 
     default:

@@ -23,6 +23,13 @@
  * master's address and subscribes to +switch-master; the pool connects to
  * what it answers and is dropped and reconnected when the master moves.
  *
+ * With a persister (ddt_persister on), one more connection per worker is
+ * the subscriber: outside the pool, it SUBSCRIBEs to the persister's
+ * channels (ddt:durable, ddt:restored) on every connect and hands each
+ * message to ngx_http_ddt_redis_wait.c; it is READY once both
+ * subscriptions are confirmed, follows the master like the pool, and
+ * tells the waiters when it is lost (a message may have been missed).
+ *
  * The error log says a burst of failures once (when the worker loses its
  * last ready connection) and the recovery once.  Nothing here blocks:
  * addresses were resolved at configuration time, hiredis only connects.
@@ -43,6 +50,7 @@
 
 typedef struct {
     ngx_uint_t                  index;
+    ngx_uint_t                  subscriber;     /* not in the pool */
     ngx_uint_t                  state;
     redisAsyncContext          *ac;
     ngx_uint_t                  init_left;      /* handshake replies due */
@@ -85,6 +93,9 @@ static void ngx_http_ddt_redis_init_reply(redisAsyncContext *ac, void *r,
 static void ngx_http_ddt_redis_reply(redisAsyncContext *ac, void *r,
     void *privdata);
 static void ngx_http_ddt_redis_pending_timeout(ngx_event_t *ev);
+static void ngx_http_ddt_redis_ready(ngx_http_ddt_redis_conn_t *conn);
+static void ngx_http_ddt_redis_sub_reply(redisAsyncContext *ac, void *r,
+    void *privdata);
 static void ngx_http_ddt_redis_flush_waiting(void);
 static void ngx_http_ddt_redis_sentinel_connect(void);
 static void ngx_http_ddt_redis_sentinel_drop(const char *why);
@@ -120,6 +131,15 @@ static ngx_uint_t                       ngx_http_ddt_redis_failed;
 static ngx_http_ddt_redis_addr_t        ngx_http_ddt_redis_target;
 static ngx_uint_t                       ngx_http_ddt_redis_have_target;
 static ngx_http_ddt_redis_sentinel_t    ngx_http_ddt_redis_sentinel;
+
+/* the subscriber connection and who gets its messages */
+static ngx_http_ddt_redis_conn_t        ngx_http_ddt_redis_sub;
+static ngx_http_ddt_redis_message_pt    ngx_http_ddt_redis_on_message;
+static ngx_http_ddt_redis_lost_pt       ngx_http_ddt_redis_on_lost;
+static ngx_http_ddt_redis_ready_pt      ngx_http_ddt_redis_on_ready;
+static const char                      *ngx_http_ddt_redis_channels[] = {
+    "ddt:durable", "ddt:restored"
+};
 
 
 /* "host:port" or "unix:/path" of the pool's target, for the error log */
@@ -187,6 +207,17 @@ ngx_http_ddt_redis_conn_init(ngx_cycle_t *cycle,
         conn->timer.cancelable = 1;
     }
 
+    conn = &ngx_http_ddt_redis_sub;
+    ngx_memzero(conn, sizeof(ngx_http_ddt_redis_conn_t));
+    conn->subscriber = 1;
+    conn->state = NGX_HTTP_DDT_REDIS_DOWN;
+    conn->backoff = NGX_HTTP_DDT_REDIS_BACKOFF_MIN;
+    ngx_queue_init(&conn->pending);
+    conn->timer.handler = ngx_http_ddt_redis_timer_handler;
+    conn->timer.data = conn;
+    conn->timer.log = cycle->log;
+    conn->timer.cancelable = 1;
+
     if (rcf->sentinels) {
         ngx_memzero(&ngx_http_ddt_redis_sentinel,
                     sizeof(ngx_http_ddt_redis_sentinel_t));
@@ -212,7 +243,35 @@ ngx_http_ddt_redis_conn_init(ngx_cycle_t *cycle,
         ngx_http_ddt_redis_connect(&ngx_http_ddt_redis_pool[i]);
     }
 
+    ngx_http_ddt_redis_connect(&ngx_http_ddt_redis_sub);
+
     return NGX_OK;
+}
+
+
+void
+ngx_http_ddt_redis_subscribe(ngx_http_ddt_redis_message_pt on_message,
+    ngx_http_ddt_redis_lost_pt on_lost, ngx_http_ddt_redis_ready_pt on_ready)
+{
+    ngx_http_ddt_redis_on_message = on_message;
+    ngx_http_ddt_redis_on_lost = on_lost;
+    ngx_http_ddt_redis_on_ready = on_ready;
+}
+
+
+ngx_uint_t
+ngx_http_ddt_redis_subscribed(void)
+{
+    return ngx_http_ddt_redis_on_message
+           && ngx_http_ddt_redis_sub.state == NGX_HTTP_DDT_REDIS_READY;
+}
+
+
+ngx_uint_t
+ngx_http_ddt_redis_subscribing(void)
+{
+    return ngx_http_ddt_redis_on_message
+           && ngx_http_ddt_redis_sub.state != NGX_HTTP_DDT_REDIS_DOWN;
 }
 
 
@@ -264,6 +323,25 @@ ngx_http_ddt_redis_conn_exit(ngx_cycle_t *cycle)
             redisAsyncFree(ac);
         }
     }
+
+    conn = &ngx_http_ddt_redis_sub;
+
+    if (conn->timer.timer_set) {
+        ngx_del_timer(&conn->timer);
+    }
+
+    ac = conn->ac;
+    conn->ac = NULL;
+    conn->state = NGX_HTTP_DDT_REDIS_DOWN;
+
+    if (ac) {
+        ac->onDisconnect = NULL;
+        redisAsyncFree(ac);
+    }
+
+    ngx_http_ddt_redis_on_message = NULL;
+    ngx_http_ddt_redis_on_lost = NULL;
+    ngx_http_ddt_redis_on_ready = NULL;
 
     if (ngx_http_ddt_redis_sentinel.timer.timer_set) {
         ngx_del_timer(&ngx_http_ddt_redis_sentinel.timer);
@@ -332,7 +410,9 @@ ngx_http_ddt_redis_connect(ngx_http_ddt_redis_conn_t *conn)
 
     rcf = ngx_http_ddt_redis_rcf;
 
-    if (ngx_http_ddt_redis_exiting || !ngx_http_ddt_redis_have_target) {
+    if (ngx_http_ddt_redis_exiting || !ngx_http_ddt_redis_have_target
+        || (conn->subscriber && ngx_http_ddt_redis_on_message == NULL))
+    {
         return;
     }
 
@@ -383,6 +463,31 @@ ngx_http_ddt_redis_connect(ngx_http_ddt_redis_conn_t *conn)
         }
     }
 
+    if (conn->subscriber) {
+
+        /*
+         * Channels are not per database: no SELECT.  Each subscription is
+         * confirmed to the same callback as the messages that follow.
+         */
+
+        argv[0] = "SUBSCRIBE";
+        argvlen[0] = 9;
+
+        for (i = 0; i < 2; i++) {
+            argv[1] = ngx_http_ddt_redis_channels[i];
+            argvlen[1] = ngx_strlen(argv[1]);
+
+            if (redisAsyncCommandArgv(ac, ngx_http_ddt_redis_sub_reply, conn,
+                                      2, argv, argvlen)
+                == REDIS_OK)
+            {
+                conn->init_left++;
+            }
+        }
+
+        goto timer;
+    }
+
     if (rcf->database) {
         argv[0] = "SELECT";
         argvlen[0] = 6;
@@ -413,6 +518,8 @@ ngx_http_ddt_redis_connect(ngx_http_ddt_redis_conn_t *conn)
             conn->init_left++;
         }
     }
+
+timer:
 
     if (conn->timer.timer_set) {
         ngx_del_timer(&conn->timer);
@@ -471,12 +578,26 @@ ngx_http_ddt_redis_init_reply(redisAsyncContext *ac, void *r, void *privdata)
         return;
     }
 
+    ngx_http_ddt_redis_ready(conn);
+}
+
+
+static void
+ngx_http_ddt_redis_ready(ngx_http_ddt_redis_conn_t *conn)
+{
     if (conn->timer.timer_set) {
         ngx_del_timer(&conn->timer);
     }
 
     conn->state = NGX_HTTP_DDT_REDIS_READY;
     conn->backoff = NGX_HTTP_DDT_REDIS_BACKOFF_MIN;
+
+    if (conn->subscriber) {
+        if (ngx_http_ddt_redis_on_ready) {
+            ngx_http_ddt_redis_on_ready();
+        }
+        return;
+    }
 
     if (!ngx_http_ddt_redis_was_up) {
         ngx_log_error(NGX_LOG_NOTICE, ngx_http_ddt_redis_log, 0,
@@ -516,6 +637,35 @@ ngx_http_ddt_redis_fail(ngx_http_ddt_redis_conn_t *conn, const char *why,
             ac->onDisconnect = NULL;
             redisAsyncFree(ac);
         }
+        return;
+    }
+
+    if (conn->subscriber) {
+        if (was_ready) {
+            ngx_log_error(NGX_LOG_WARN, ngx_http_ddt_redis_log, 0,
+                          "ddt: redis %s: subscriber %s: %s; critical "
+                          "turns answer durable false until it is back",
+                          ngx_http_ddt_redis_where(), why,
+                          detail ? detail : "");
+        }
+
+        ngx_add_timer(&conn->timer, conn->backoff);
+
+        conn->backoff *= 2;
+        if (conn->backoff > NGX_HTTP_DDT_REDIS_BACKOFF_MAX) {
+            conn->backoff = NGX_HTTP_DDT_REDIS_BACKOFF_MAX;
+        }
+
+        if (ac) {
+            ac->onDisconnect = NULL;
+            redisAsyncFree(ac);
+        }
+
+        /* what was published meanwhile is lost to the waiters */
+        if (ngx_http_ddt_redis_on_lost) {
+            ngx_http_ddt_redis_on_lost();
+        }
+
         return;
     }
 
@@ -581,6 +731,10 @@ ngx_http_ddt_redis_reset(const char *why)
         if (conn->state != NGX_HTTP_DDT_REDIS_DOWN) {
             ngx_http_ddt_redis_fail(conn, "dropped", why);
         }
+    }
+
+    if (ngx_http_ddt_redis_sub.state != NGX_HTTP_DDT_REDIS_DOWN) {
+        ngx_http_ddt_redis_fail(&ngx_http_ddt_redis_sub, "dropped", why);
     }
 }
 
@@ -813,6 +967,63 @@ ngx_http_ddt_redis_pending_timeout(ngx_event_t *ev)
 }
 
 
+/* ---- the subscriber ------------------------------------------------------ */
+
+/*
+ * Subscription confirmations ("subscribe", channel, count) finish the
+ * handshake; messages ("message", channel, payload) go to the waiters.
+ * A NULL reply means the context is being freed: fail() or the
+ * disconnect callback deals with it.
+ */
+
+static void
+ngx_http_ddt_redis_sub_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    ngx_str_t                   channel, payload;
+    redisReply                 *reply = r, *kind;
+    ngx_http_ddt_redis_conn_t  *conn = privdata;
+
+    if (conn->ac != ac || reply == NULL) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_http_ddt_redis_fail(conn, "subscribe refused", reply->str);
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3
+        || reply->element[0]->type != REDIS_REPLY_STRING
+        || reply->element[1]->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    kind = reply->element[0];
+
+    if (kind->len == 9 && ngx_strncmp(kind->str, "subscribe", 9) == 0) {
+        if (conn->init_left > 0 && --conn->init_left == 0) {
+            ngx_http_ddt_redis_ready(conn);
+        }
+        return;
+    }
+
+    if (kind->len != 7 || ngx_strncmp(kind->str, "message", 7) != 0
+        || reply->element[2]->type != REDIS_REPLY_STRING
+        || ngx_http_ddt_redis_on_message == NULL)
+    {
+        return;
+    }
+
+    channel.data = (u_char *) reply->element[1]->str;
+    channel.len = reply->element[1]->len;
+    payload.data = (u_char *) reply->element[2]->str;
+    payload.len = reply->element[2]->len;
+
+    ngx_http_ddt_redis_on_message(&channel, &payload);
+}
+
+
 /* ---- Sentinel ------------------------------------------------------------ */
 
 static void
@@ -999,6 +1210,18 @@ ngx_http_ddt_redis_set_master(const char *host, size_t hlen, int port)
             conn->backoff = NGX_HTTP_DDT_REDIS_BACKOFF_MIN;
             ngx_http_ddt_redis_connect(conn);
         }
+    }
+
+    conn = &ngx_http_ddt_redis_sub;
+
+    if (!same && conn->state != NGX_HTTP_DDT_REDIS_DOWN) {
+        ngx_http_ddt_redis_fail(conn, "master moved",
+                                "reconnecting to the new master");
+    }
+
+    if (conn->state == NGX_HTTP_DDT_REDIS_DOWN && conn->ac == NULL) {
+        conn->backoff = NGX_HTTP_DDT_REDIS_BACKOFF_MIN;
+        ngx_http_ddt_redis_connect(conn);
     }
 
     ngx_http_ddt_redis_flush_waiting();

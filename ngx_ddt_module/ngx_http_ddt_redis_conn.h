@@ -43,7 +43,13 @@ typedef struct {
     ngx_msec_t                  timeout;
     ngx_uint_t                  pool_size;
     ngx_uint_t                  shards;
-    ngx_uint_t                  stream_maxlen;
+    ngx_uint_t                  stream_maxlen;  /* 0: no cap */
+
+    /* a ddt-persister drains this Redis (SPEC 8, 9.7) */
+    ngx_flag_t                  persister;
+    ngx_msec_t                  restore_timeout;
+    ngx_flag_t                  critical_sync;
+    ngx_msec_t                  critical_wait;
 } ngx_http_ddt_redis_main_conf_t;
 
 
@@ -55,6 +61,14 @@ typedef struct {
 typedef void (*ngx_http_ddt_redis_reply_pt)(void *data, redisReply *reply);
 
 typedef struct ngx_http_ddt_redis_pending_s  ngx_http_ddt_redis_pending_t;
+
+/* a message on a subscribed channel; both strings live in the reply */
+typedef void (*ngx_http_ddt_redis_message_pt)(ngx_str_t *channel,
+    ngx_str_t *payload);
+/* the subscriber connection went down: messages may have been missed */
+typedef void (*ngx_http_ddt_redis_lost_pt)(void);
+/* the subscriptions are confirmed: from now on every message is heard */
+typedef void (*ngx_http_ddt_redis_ready_pt)(void);
 
 
 extern ngx_module_t  ngx_http_ddt_redis_module;
@@ -87,6 +101,18 @@ ngx_uint_t ngx_http_ddt_redis_available(void);
 void ngx_http_ddt_redis_reset(const char *why);
 
 ngx_http_ddt_redis_main_conf_t *ngx_http_ddt_redis_conf(void);
+
+/*
+ * The subscriber connection (ddt:durable, ddt:restored): set the handlers
+ * before ngx_http_ddt_redis_conn_init(); without them there is none.
+ * ngx_http_ddt_redis_subscribed(): both subscriptions are confirmed now;
+ * ngx_http_ddt_redis_subscribing(): they are, or the connection is being
+ * made (a worker just started, a reconnect).
+ */
+void ngx_http_ddt_redis_subscribe(ngx_http_ddt_redis_message_pt on_message,
+    ngx_http_ddt_redis_lost_pt on_lost, ngx_http_ddt_redis_ready_pt on_ready);
+ngx_uint_t ngx_http_ddt_redis_subscribed(void);
+ngx_uint_t ngx_http_ddt_redis_subscribing(void);
 
 
 #endif /* _NGX_HTTP_DDT_REDIS_CONN_H_INCLUDED_ */

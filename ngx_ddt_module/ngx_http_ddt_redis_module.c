@@ -8,11 +8,15 @@
  * store of ngx_http_ddt_module (ngx_http_ddt_store_redis.c); without them
  * it does nothing.  Addresses are resolved here, at configuration time,
  * because hiredis would resolve them with a blocking getaddrinfo.
+ * The persister's directives (ddt_persister, ddt_restore_timeout,
+ * ddt_critical_sync, ddt_critical_wait) are here too: they only mean
+ * something with the Redis store.
  */
 
 #include "ngx_http_ddt_module.h"
 #include "ngx_http_ddt_store.h"
 #include "ngx_http_ddt_redis_conn.h"
+#include "ngx_http_ddt_redis_wait.h"
 
 
 static void *ngx_http_ddt_redis_create_main_conf(ngx_conf_t *cf);
@@ -23,6 +27,8 @@ static void ngx_http_ddt_redis_exit_process(ngx_cycle_t *cycle);
 static char *ngx_http_ddt_redis_address(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ddt_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ddt_redis_maxlen(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 
@@ -86,9 +92,37 @@ static ngx_command_t  ngx_http_ddt_redis_commands[] = {
 
     { ngx_string("ddt_redis_stream_maxlen"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_num_slot,
+      ngx_http_ddt_redis_maxlen,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_ddt_redis_main_conf_t, stream_maxlen),
+      0,
+      NULL },
+
+    { ngx_string("ddt_persister"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ddt_redis_main_conf_t, persister),
+      NULL },
+
+    { ngx_string("ddt_restore_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ddt_redis_main_conf_t, restore_timeout),
+      NULL },
+
+    { ngx_string("ddt_critical_sync"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ddt_redis_main_conf_t, critical_sync),
+      NULL },
+
+    { ngx_string("ddt_critical_wait"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ddt_redis_main_conf_t, critical_wait),
       NULL },
 
       ngx_null_command
@@ -150,6 +184,10 @@ ngx_http_ddt_redis_create_main_conf(ngx_conf_t *cf)
     rcf->pool_size = NGX_CONF_UNSET_UINT;
     rcf->shards = NGX_CONF_UNSET_UINT;
     rcf->stream_maxlen = NGX_CONF_UNSET_UINT;
+    rcf->persister = NGX_CONF_UNSET;
+    rcf->restore_timeout = NGX_CONF_UNSET_MSEC;
+    rcf->critical_sync = NGX_CONF_UNSET;
+    rcf->critical_wait = NGX_CONF_UNSET_MSEC;
 
     return rcf;
 }
@@ -165,7 +203,39 @@ ngx_http_ddt_redis_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(rcf->timeout, 1000);
     ngx_conf_init_uint_value(rcf->pool_size, 2);
     ngx_conf_init_uint_value(rcf->shards, 1);
-    ngx_conf_init_uint_value(rcf->stream_maxlen, 100000);
+    ngx_conf_init_value(rcf->persister, 0);
+    ngx_conf_init_msec_value(rcf->restore_timeout, 500);
+    ngx_conf_init_msec_value(rcf->critical_wait, 200);
+
+    if (rcf->persister && !rcf->enabled) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "ddt_persister on needs ddt_redis or "
+                           "ddt_redis_sentinel");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rcf->critical_sync == 1 && !rcf->persister) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "ddt_critical_sync on needs ddt_persister on");
+        return NGX_CONF_ERROR;
+    }
+
+    /* on with a persister, unless said otherwise */
+    ngx_conf_init_value(rcf->critical_sync, rcf->persister);
+
+    /*
+     * With a persister, trimming is its job (it trims what every group
+     * has read): no cap unless one is asked for.
+     */
+    ngx_conf_init_uint_value(rcf->stream_maxlen,
+                             rcf->persister ? 0 : 100000);
+
+    if (rcf->restore_timeout == 0 || rcf->critical_wait == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "ddt_restore_timeout and ddt_critical_wait must "
+                           "not be 0");
+        return NGX_CONF_ERROR;
+    }
 
     if (rcf->pool_size == 0 || rcf->pool_size > 64) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -344,6 +414,38 @@ ngx_http_ddt_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* ddt_redis_stream_maxlen number | off */
+
+static char *
+ngx_http_ddt_redis_maxlen(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ddt_redis_main_conf_t  *rcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (rcf->stream_maxlen != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0) {
+        rcf->stream_maxlen = 0;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+    if (n == NGX_ERROR || n == 0) {
+        return "must be a positive number or \"off\"";
+    }
+
+    rcf->stream_maxlen = (ngx_uint_t) n;
+
+    return NGX_CONF_OK;
+}
+
+
 static ngx_int_t
 ngx_http_ddt_redis_init_process(ngx_cycle_t *cycle)
 {
@@ -362,6 +464,11 @@ ngx_http_ddt_redis_init_process(ngx_cycle_t *cycle)
         && ngx_process != NGX_PROCESS_SINGLE)
     {
         return NGX_OK;
+    }
+
+    if (rcf->persister) {
+        /* the subscriber and its waiters, before the connections open */
+        ngx_http_ddt_redis_wait_init(cycle->log);
     }
 
     return ngx_http_ddt_redis_conn_init(cycle, rcf);

@@ -39,6 +39,12 @@ struct ngx_http_ddt_store_op_s {
     /* get */
     unsigned                    lock:1;         /* take the session's lock */
 
+    /*
+     * get and del: a session the store does not have may be brought back
+     * (Redis with a persister, SPEC 9.7: turns and DELETE ask for it)
+     */
+    unsigned                    restore:1;
+
     /* put */
     ngx_str_t                   blob;
     uint64_t                    version;        /* the new version */
@@ -54,6 +60,8 @@ struct ngx_http_ddt_store_op_s {
                                                    id, 0 if the store has
                                                    no such number */
     ngx_uint_t                  out_status;
+    unsigned                    out_expired:1;  /* NGX_DECLINED: the store
+                                                   knows it expired (410) */
 
     /*
      * put, read by the Redis store for the snapshot stream (SPEC 9.7):
@@ -68,7 +76,8 @@ struct ngx_http_ddt_store_op_s {
 
     /*
      * set by the store: JSON members added to every turn response (Redis:
-     * ",\"durable\":false"); empty for the embedded store
+     * ",\"durable\":false", or true after critical sync, and "restored",
+     * "restoredFrom" after a restore); empty for the embedded store
      */
     ngx_str_t                   response_extra;
 

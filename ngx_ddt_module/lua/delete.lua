@@ -4,7 +4,7 @@
 --
 -- KEYS[1] ddt:{shard}:s:<id>   KEYS[2] ddt:{shard}:t:<id>
 -- KEYS[3] ddt:{shard}:snapshots
--- ARGV    session id, stream cap, turn JSON of the deletion
+-- ARGV    session id, stream cap (0: none), turn JSON of the deletion
 --
 -- Returns 1 deleted, 0 no such session.
 
@@ -14,7 +14,13 @@ if not s[1] then
 end
 
 redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*',
-           'sid', ARGV[1], 'ver', s[1], 'critical', '1',
-           'state', s[2], 'turn', ARGV[3], 'deleted', '1')
+if ARGV[2] == '0' then
+    redis.call('XADD', KEYS[3], '*',
+               'sid', ARGV[1], 'ver', s[1], 'critical', '1',
+               'state', s[2], 'turn', ARGV[3], 'deleted', '1')
+else
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*',
+               'sid', ARGV[1], 'ver', s[1], 'critical', '1',
+               'state', s[2], 'turn', ARGV[3], 'deleted', '1')
+end
 return 1

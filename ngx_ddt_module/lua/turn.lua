@@ -9,7 +9,8 @@
 -- KEYS[4] ddt:{shard}:outbox        actions for the outside world
 -- ARGV    expected ver (0: create), new ver, status, state JSON, ttl ms,
 --         session id, critical (0|1), turn JSON {"input","response","at"},
---         stream cap, turnId (or ""), response JSON
+--         stream cap (0: none, a persister trims), turnId (or ""),
+--         response JSON
 --
 -- Returns 1 written, 0 the version read is stale (or, creating, the id
 -- exists), -1 the session is gone.  Nothing is written unless 1.
@@ -25,6 +26,14 @@ elseif not cur then
     return -1
 elseif cur ~= expected then
     return 0
+end
+
+-- XADD with the approximate cap, or none (0: the persister trims)
+local function xadd(key, ...)
+    if ARGV[9] == '0' then
+        return redis.call('XADD', key, '*', ...)
+    end
+    return redis.call('XADD', key, 'MAXLEN', '~', ARGV[9], '*', ...)
 end
 
 local ver = ARGV[2]
@@ -48,9 +57,8 @@ if ARGV[10] ~= '' then
 end
 redis.call('PEXPIRE', KEYS[2], ttl)
 
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], '*',
-           'sid', ARGV[6], 'ver', ver, 'critical', ARGV[7],
-           'state', ARGV[4], 'turn', ARGV[8])
+xadd(KEYS[3], 'sid', ARGV[6], 'ver', ver, 'critical', ARGV[7],
+     'state', ARGV[4], 'turn', ARGV[8])
 
 -- the outbox: sendEmail, sendSMS and custom actions of this turn
 local resp = ARGV[11]
@@ -60,9 +68,8 @@ if string.find(resp, '"actions":[{', 1, true) then
         for _, a in ipairs(doc.actions) do
             local t = type(a) == 'table' and a.type
             if t == 'sendEmail' or t == 'sendSMS' or t == 'custom' then
-                redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[9], '*',
-                           'sid', ARGV[6], 'ver', ver, 'type', t,
-                           'action', cjson.encode(a))
+                xadd(KEYS[4], 'sid', ARGV[6], 'ver', ver, 'type', t,
+                     'action', cjson.encode(a))
             end
         end
     end
