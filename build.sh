@@ -8,6 +8,9 @@
 # usage: ./build.sh deps | build | run | stop | test | help
 #   env: DDT_PORT (run, default 8080), FUZZ_SECONDS (test, default 20),
 #        TEST_NGINX_BINARY (default /usr/sbin/nginx), DDT_TEST_JOBS (prove -j, 1)
+#        DDT_STORE=redis (run: sessions in a redis-server started in run/,
+#        drained by ddt-persister into the MongoDB wire test server, or into
+#        DDT_MONGO_URI when set), DDT_REDIS_PORT (run, default 6390)
 set -u
 
 ROOT=$(cd "$(dirname "$0")" && pwd)
@@ -107,10 +110,11 @@ cmd_build() {
     build_module
 }
 
-# Render a config template: @ROOT@, @PORT@, @MODULE@, @PREFIX@ and a line
-# "@PROJECTS@" replaced by one ddt_project line per demo project.
+# Render a config template: @ROOT@, @PORT@, @MODULE@, @PREFIX@, a line
+# "@PROJECTS@" replaced by one ddt_project line per demo project, and a line
+# "@STORE@" by the session store's directives ($4; none: embedded).
 render_conf() {
-    src=$1 dst=$2 port=$3
+    src=$1 dst=$2 port=$3 store=${4:-}
     projects=""
     for p in "$ROOT"/conf/projects/*.json; do
         [ -f "$p" ] || continue
@@ -118,8 +122,9 @@ render_conf() {
 "
     done
     awk -v root="$ROOT" -v port="$port" -v module="$MODULE_SO" \
-        -v prefix="$RUN_PREFIX" -v projects="$projects" '
+        -v prefix="$RUN_PREFIX" -v projects="$projects" -v store="$store" '
         /^[ \t]*@PROJECTS@[ \t]*$/ { printf "%s", projects; next }
+        /^[ \t]*@STORE@[ \t]*$/ { printf "%s", store; next }
         { gsub(/@ROOT@/, root); gsub(/@PORT@/, port);
           gsub(/@MODULE@/, module); gsub(/@PREFIX@/, prefix); print }
     ' "$src" >"$dst"
@@ -129,7 +134,81 @@ nginx_pid() {
     [ -f "$RUN_PREFIX/logs/nginx.pid" ] && cat "$RUN_PREFIX/logs/nginx.pid"
 }
 
+# ---- the Redis mode of `run`: redis-server, MongoDB (the wire test server
+# unless DDT_MONGO_URI), ddt-persister; each with a pid file in run/ ------
+
+# stop the process of pid file $1 (TERM, then KILL after 5 s)
+stop_pidfile() {
+    [ -f "$1" ] || return 0
+    pid=$(cat "$1")
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill "$pid"
+        i=0
+        while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+            sleep 0.1; i=$((i + 1))
+        done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+        say "stopped $2 (pid $pid)"
+    fi
+    rm -f "$1"
+}
+
+stop_redis_stack() {
+    stop_pidfile "$RUN_PREFIX/persister.pid" ddt-persister
+    stop_pidfile "$RUN_PREFIX/mongo-wire.pid" "the MongoDB wire test server"
+    stop_pidfile "$RUN_PREFIX/redis/redis.pid" redis-server
+}
+
+# wait up to 5 s for a TCP port on 127.0.0.1
+wait_port() {
+    i=0
+    until perl -MIO::Socket::INET -e \
+        'exit !IO::Socket::INET->new("127.0.0.1:$ARGV[0]")' "$1"; do
+        i=$((i + 1)); [ $i -gt 50 ] && return 1
+        sleep 0.1
+    done
+}
+
+start_redis_stack() {
+    rport=${DDT_REDIS_PORT:-6390}
+    stop_redis_stack
+    mkdir -p "$RUN_PREFIX/redis" "$RUN_PREFIX/logs"
+    redis-server --port "$rport" --bind 127.0.0.1 --daemonize yes \
+        --dir "$RUN_PREFIX/redis" --pidfile "$RUN_PREFIX/redis/redis.pid" \
+        --logfile "$RUN_PREFIX/logs/redis.log" --save '' --appendonly no \
+        || die "redis-server did not start (see run/logs/redis.log)"
+    wait_port "$rport" || die "redis-server does not answer on :$rport"
+    if [ -n "${DDT_MONGO_URI:-}" ]; then
+        MONGO_URI=$DDT_MONGO_URI
+        MONGO_WHAT="$DDT_MONGO_URI"
+    else
+        mport=$((rport + 1)) cport=$((rport + 2))
+        nohup perl "$ROOT/persister/testserver/ddt-mongo-wire.pl" \
+            --port "$mport" --control "$cport" \
+            >"$RUN_PREFIX/logs/mongo-wire.log" 2>&1 &
+        echo $! >"$RUN_PREFIX/mongo-wire.pid"
+        wait_port "$mport" || die "the MongoDB wire test server does not answer"
+        MONGO_URI="mongodb://127.0.0.1:$mport/?serverSelectionTimeoutMS=2000"
+        MONGO_WHAT="the MongoDB wire test server on :$mport (in memory: a demo)"
+    fi
+    nohup "$ROOT/build/persister/ddt-persister" --redis "127.0.0.1:$rport" \
+        --mongo-uri "$MONGO_URI" --database ddt_demo --consumer demo \
+        --metrics "127.0.0.1:$((rport + 3))" \
+        >"$RUN_PREFIX/logs/persister.log" 2>&1 &
+    echo $! >"$RUN_PREFIX/persister.pid"
+    i=0
+    until [ "$(redis-cli -p "$rport" EXISTS ddt:persister:alive 2>/dev/null)" = 1 ]; do
+        i=$((i + 1))
+        [ $i -gt 50 ] && die "ddt-persister did not start (see run/logs/persister.log)"
+        sleep 0.1
+    done
+    STORE_CONF="    ddt_redis      127.0.0.1:$rport;
+    ddt_persister  on;
+"
+}
+
 cmd_stop() {
+    stop_redis_stack
     pid=$(nginx_pid) || true
     if [ -n "${pid:-}" ] && kill -0 "$pid" 2>/dev/null; then
         kill -QUIT "$pid"
@@ -150,7 +229,18 @@ cmd_run() {
     port=${DDT_PORT:-8080}
     cmd_stop 2>/dev/null
     mkdir -p "$RUN_PREFIX/conf" "$RUN_PREFIX/logs" "$RUN_PREFIX/tmp"
-    render_conf "$ROOT/conf/nginx-demo.conf" "$RUN_PREFIX/conf/nginx.conf" "$port"
+    STORE_CONF="" STORE_WHAT="sessions in the nginx shared zone (embedded)"
+    case ${DDT_STORE:-embedded} in
+        embedded) ;;
+        redis)
+            start_redis_stack
+            STORE_WHAT="sessions in redis-server 127.0.0.1:$rport (run/redis, log run/logs/redis.log),
+drained by ddt-persister (run/logs/persister.log, metrics
+http://127.0.0.1:$((rport + 3))/metrics) into $MONGO_WHAT" ;;
+        *) die "DDT_STORE must be embedded or redis" ;;
+    esac
+    render_conf "$ROOT/conf/nginx-demo.conf" "$RUN_PREFIX/conf/nginx.conf" "$port" \
+        "$STORE_CONF"
     "$NGINX_BIN" -p "$RUN_PREFIX/" -c "$RUN_PREFIX/conf/nginx.conf" \
         -e "$RUN_PREFIX/logs/error.log" -t -q \
         || die "the demo configuration does not load (see above)"
@@ -165,6 +255,7 @@ cmd_run() {
     cat <<EOF
 
 ddt demo is running on $u (prefix run/, log run/logs/error.log).
+Store: $STORE_WHAT
 Projects: $(curl -s "$u/v1/projects")
 Web console: $u/console/
 
@@ -175,7 +266,7 @@ Try a conversation (project "clinic", en-US):
   curl -s -H 'Content-Type: application/json' -d '{"text":"mario.rossi@example.com"}' $u/v1/sessions/demo-0001/turns
   curl -s $u/v1/sessions/demo-0001
 
-Stop it with: ./build.sh stop
+Stop it with: ./build.sh stop$( [ "${DDT_STORE:-embedded}" = redis ] && printf ' (nginx, ddt-persister, the MongoDB\nserver it started and redis-server)')
 EOF
 }
 
