@@ -398,7 +398,67 @@ __DATA__
 
 
 
-=== TEST 9: the persister stopped (its heartbeat gone): a critical turn answers durable false at once
+=== TEST 9: the worker's subscriber killed during a wait: the turn answers durable false at once (what was published meanwhile was not heard); the subscriber comes back by itself and the next critical turns are durable again
+--- request eval
+"POST /v1/sessions\n{\"project\": \"booking\", \"sessionId\": \"restore-kill-0001\"}"
+--- error_code: 201
+--- after eval
+{
+    0 => sub {
+        my $name = $_[0]->name;
+        SKIP: {
+            my $slow = DDTPersister::ctl($main::M, 'delay 2000');
+            Test::More::skip('a real mongod is not slowed down', 3)
+                unless defined $slow;
+            my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                          PeerPort => DDTTest::port())
+                or die "connect: $!";
+            my $t0 = Time::HiRes::time();
+            print {$s} DDTTest::raw_request('POST',
+                '/v1/sessions/restore-kill-0001/turns',
+                '{"text": "Mario Rossi"}');
+            Time::HiRes::sleep(0.2);
+            my $killed = main::r('CLIENT', 'KILL', 'TYPE', 'pubsub');
+            my $sel = IO::Select->new($s);
+            my $buf = '';
+            while (Time::HiRes::time() - $t0 < 5 && $sel->can_read(5)) {
+                last unless sysread($s, $buf, 65536, length $buf);
+            }
+            my $secs = Time::HiRes::time() - $t0;
+            DDTPersister::ctl($main::M, 'delay 0');
+            my $j = DDTTest::decode(DDTTest::parse($buf)->{body});
+            Test::More::ok($killed >= 1, "$name - subscriber killed ($killed)");
+            Test::More::is_deeply($j->{durable}, JSON::PP::false,
+                                  "$name - durable false");
+            Test::More::cmp_ok($secs, '<', 0.9,
+                               "$name - at once, not after ddt_critical_wait "
+                               . sprintf('(%.3f s)', $secs));
+        }
+        # MongoDB answers at once again: the persister catches up first
+        DDTRedis::wait_until('ver 2 in MongoDB', sub {
+            main::mongo_ver('restore-kill-0001') >= 2;
+        }, 20);
+        my ($i, $ok) = (0, 0);
+        my $t0 = Time::HiRes::time();
+        while (!$ok && Time::HiRes::time() - $t0 < 10) {
+            my $sid = sprintf 'restore-back-%04d', ++$i;
+            DDTTest::http('POST', '/v1/sessions',
+                          qq({"project": "booking", "sessionId": "$sid"}));
+            my ($res, $secs, $j) = main::timed_turn($sid,
+                                                    '{"text": "Mario Rossi"}');
+            $ok = $j && $j->{durable} && $j->{durable} eq JSON::PP::true;
+            Time::HiRes::sleep(0.1) unless $ok;
+        }
+        Test::More::ok($ok, "$name - durable true again after $i turns");
+    },
+}
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 10: the persister stopped (its heartbeat gone): a critical turn answers durable false at once
 --- request eval
 "POST /v1/sessions\n{\"project\": \"booking\", \"sessionId\": \"restore-gone-0001\"}"
 --- error_code: 201
@@ -426,7 +486,7 @@ __DATA__
 
 
 
-=== TEST 10: ddt_persister on without a Redis store stops nginx at start
+=== TEST 11: ddt_persister on without a Redis store stops nginx at start
 --- http_config
     ddt_project $TEST_NGINX_DDT_PROJECTS/echo.json;
     ddt_persister on;
@@ -438,7 +498,7 @@ qr/\[emerg\].*ddt_persister on needs ddt_redis/
 
 
 
-=== TEST 11: ddt_critical_sync on without ddt_persister stops nginx at start
+=== TEST 12: ddt_critical_sync on without ddt_persister stops nginx at start
 --- http_config
     ddt_project $TEST_NGINX_DDT_PROJECTS/echo.json;
     ddt_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
@@ -451,7 +511,7 @@ qr/\[emerg\].*ddt_critical_sync on needs ddt_persister on/
 
 
 
-=== TEST 12: ddt_redis_stream_maxlen takes a positive number or off
+=== TEST 13: ddt_redis_stream_maxlen takes a positive number or off
 --- http_config
     ddt_project $TEST_NGINX_DDT_PROJECTS/echo.json;
     ddt_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
