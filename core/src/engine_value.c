@@ -522,7 +522,10 @@ eng_int_field(const ddt_json_t *o, const char *k, int *out)
     if (v == NULL || v->type != DDT_J_NUM || !ddt_json_is_int(v)) {
         return 0;
     }
-    *out = (int) v->u.n;
+    /* out of int's range the cast is undefined (fuzz_state found one);
+     * INT_MIN is what x86 gave and what the checks below refuse */
+    *out = (v->u.n >= -2147483648.0 && v->u.n <= 2147483647.0)
+           ? (int) v->u.n : (-2147483647 - 1);
     return 1;
 }
 

@@ -537,12 +537,14 @@ test_ring_through_store(void)
                         &last), DDT_OK);
     ddt_buf_free(&last);
     CHECK_INT(ddt_session_load(st.data, st.len, &s, &e), DDT_OK);
-    snprintf(body, sizeof(body), "{\"text\":\"hello 19\",\"turnId\":\"turn-19\"}");
+    snprintf(body, sizeof(body),
+             "{\"text\":\"hello 19\",\"turnId\":\"turn-19\"}");
     CHECK_INT(ddt_input_parse(&a, body, strlen(body), &in, &e), DDT_OK);
     ddt_buf_reset(&b);
     CHECK_INT(ddt_session_replay(s, &in, &b, &e), 1);
     CHECK_STR(b.data, sent[19].data);
-    snprintf(body, sizeof(body), "{\"text\":\"hello 4\",\"turnId\":\"turn-4\"}");
+    snprintf(body, sizeof(body),
+             "{\"text\":\"hello 4\",\"turnId\":\"turn-4\"}");
     CHECK_INT(ddt_input_parse(&a, body, strlen(body), &in, &e), DDT_OK);
     CHECK_INT(ddt_session_replay(s, &in, &b, &e), 0);
     ddt_session_free(s);

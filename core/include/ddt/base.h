@@ -25,7 +25,7 @@ typedef struct {
 
 void  ddt_arena_init(ddt_arena_t *a, size_t chunk_size);
 void *ddt_arena_alloc(ddt_arena_t *a, size_t size);       /* 8-aligned, zeroed; NULL on OOM */
-void *ddt_arena_alloc_nz(ddt_arena_t *a, size_t size);    /* same, not zeroed */
+void *ddt_arena_alloc_nz(ddt_arena_t *a, size_t size);    /* not zeroed */
 char *ddt_arena_strndup(ddt_arena_t *a, const char *s, size_t len); /* NUL-terminated */
 void  ddt_arena_reset(ddt_arena_t *a);                    /* keeps the first chunk */
 void  ddt_arena_free(ddt_arena_t *a);
