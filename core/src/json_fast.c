@@ -50,6 +50,7 @@ typedef struct {
 
     ddt_json_t      *nodes;           /* free nodes of the current block */
     size_t           n_nodes;
+    size_t           block;           /* nodes a block holds */
 
     ddt_jf_slot_t   *slots;           /* duplicate keys of big objects */
     size_t           nslots, used;
@@ -92,12 +93,11 @@ static inline ddt_json_t *
 ddt_jf_node(ddt_jf_t *f)
 {
     if (f->n_nodes == 0) {
-        f->nodes = ddt_arena_alloc(f->a,
-                                   DDT_JF_NODE_BLOCK * sizeof(ddt_json_t));
+        f->nodes = ddt_arena_alloc(f->a, f->block * sizeof(ddt_json_t));
         if (f->nodes == NULL) {
             return NULL;
         }
-        f->n_nodes = DDT_JF_NODE_BLOCK;
+        f->n_nodes = f->block;
     }
     f->n_nodes--;
     return f->nodes++;
@@ -784,6 +784,9 @@ ddt_json_parse_fast_spans(ddt_arena_t *a, const char *buf, size_t len,
     f.cap = sizeof(f.st_small) / sizeof(f.st_small[0]);
     f.nodes = NULL;
     f.n_nodes = 0;
+    /* a value takes a byte of text at least: a short text (a SetVariable
+     * value parsed each turn) gets a block its size, not 32 nodes */
+    f.block = len < DDT_JF_NODE_BLOCK ? len : DDT_JF_NODE_BLOCK;
     f.slots = NULL;
     f.nslots = 0;
     f.used = 0;
