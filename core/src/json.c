@@ -787,6 +787,53 @@ ddt_utf8_bad_offset(const char *s, size_t len)
     return len;
 }
 
+/*
+ * Offset just after the first JSON value of a text yajl accepted.  yajl
+ * keeps an unterminated token after the value in its lexer and still says
+ * ok ("{} \"abc"), so the "nothing after the value" rule is checked here:
+ * a linear scan that only needs to tell strings from the rest.
+ */
+static size_t
+ddt_json_value_end(const char *b, size_t len)
+{
+    size_t  i = 0, depth = 0;
+
+    while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n'
+                       || b[i] == '\r'))
+    {
+        i++;
+    }
+    if (i < len && b[i] != '{' && b[i] != '[' && b[i] != '"') {
+        while (i < len && (b[i] == '-' || b[i] == '+' || b[i] == '.'
+                           || (b[i] >= '0' && b[i] <= '9')
+                           || (b[i] >= 'a' && b[i] <= 'z')
+                           || (b[i] >= 'A' && b[i] <= 'Z')))
+        {
+            i++;
+        }
+        return i;
+    }
+    for (; i < len; i++) {
+        if (b[i] == '"') {
+            for (i++; i < len && b[i] != '"'; i++) {
+                if (b[i] == '\\') {
+                    i++;
+                }
+            }
+            if (depth == 0) {
+                return i + 1;
+            }
+        } else if (b[i] == '{' || b[i] == '[') {
+            depth++;
+        } else if (b[i] == '}' || b[i] == ']') {
+            if (--depth == 0) {
+                return i + 1;
+            }
+        }
+    }
+    return len;
+}
+
 ddt_json_t *
 ddt_json_parse(ddt_arena_t *a, const char *buf, size_t len,
     const ddt_json_limits_t *lim, ddt_jerr_t *err)
@@ -813,6 +860,14 @@ ddt_json_parse(ddt_arena_t *a, const char *buf, size_t len,
         ddt_jerr_at(err, buf, len, ddt_utf8_bad_offset(buf, len),
                     "invalid UTF-8");
         return NULL;
+    }
+    /* yajl takes \v and \f as white space; RFC 8259 does not, and inside a
+     * string a raw control character is refused anyway */
+    for (off = 0; off < len; off++) {
+        if (buf[off] == '\v' || buf[off] == '\f') {
+            ddt_jerr_at(err, buf, len, off, "invalid character");
+            return NULL;
+        }
     }
     off = ddt_find_lone_surrogate(buf, len);
     if (off < len) {
@@ -863,6 +918,17 @@ ddt_json_parse(ddt_arena_t *a, const char *buf, size_t len,
     }
     yajl_free(h);
     free(p.slots);
+
+    off = ddt_json_value_end(buf, len);
+    while (off < len && (buf[off] == ' ' || buf[off] == '\t'
+                         || buf[off] == '\n' || buf[off] == '\r'))
+    {
+        off++;
+    }
+    if (off < len) {
+        ddt_jerr_at(err, buf, len, off, "trailing bytes after the JSON value");
+        return NULL;
+    }
     return p.root;
 }
 

@@ -72,9 +72,10 @@ static const unsigned char ddt_jf_stop[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0
 };
 
-/* 1: whitespace as yajl sees it (\t \n \v \f \r and space) */
+/* 1: JSON white space (RFC 8259: \t \n \r and space; the strict parser
+ * refuses \v and \f too) */
 static const unsigned char ddt_jf_space[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     1
 };

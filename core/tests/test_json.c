@@ -58,6 +58,13 @@ main(void)
     BAD("\xEF\xBB\xBF{}");                     /* BOM */
     BAD("{} x");                               /* trailing bytes */
     BAD("{}{}");
+    BAD("{} \"abc");                          /* unterminated token after */
+    BAD("[1] \"x\\\"");
+    BAD("\"a\" tru");
+    BAD("1 2");
+    BAD("[1,\v2]");                           /* not JSON white space */
+    BAD("\f{}");
+    OK("\"a\\\"b\" \n");
     BAD("{\"a\":1,\"a\":2}");                  /* duplicate key */
     BAD("\"\\ud800\"");                        /* lone high surrogate */
     BAD("\"\\udc00\"");                        /* lone low surrogate */
