@@ -21,7 +21,7 @@
 #define DDT_RE_MATCH_LIMIT  100000
 #define DDT_RE_DEPTH_LIMIT  1000
 
-static const size_t sec_rec[DDT_SEC_COUNT] = {
+const size_t ddt_block_rec_size[DDT_SEC_COUNT] = {
     [DDT_SEC_STRINGS]   = 1,
     [DDT_SEC_NODES]     = sizeof(ddt_bnode_t),
     [DDT_SEC_EDGES]     = sizeof(ddt_bedge_t),
@@ -126,7 +126,7 @@ check_sections(ld_t *l)
         if (h->sec[i].off != end) {
             return fail(l, "section %d out of place", i);
         }
-        end += ((uint64_t) h->sec[i].count * sec_rec[i] + 7) & ~(uint64_t) 7;
+        end += ((uint64_t) h->sec[i].count * ddt_block_rec_size[i] + 7) & ~(uint64_t) 7;
         if (end > h->size) {
             return fail(l, "section %d out of bounds", i);
         }

@@ -1595,30 +1595,6 @@ block_checksum(const uint8_t *p, size_t len)
 }
 
 
-static const size_t rec_size[DDT_SEC_COUNT] = {
-    [DDT_SEC_STRINGS]   = 1,
-    [DDT_SEC_NODES]     = sizeof(ddt_bnode_t),
-    [DDT_SEC_EDGES]     = sizeof(ddt_bedge_t),
-    [DDT_SEC_TASKS]     = sizeof(ddt_btask_t),
-    [DDT_SEC_ASSIGNS]   = sizeof(ddt_bassign_t),
-    [DDT_SEC_DDTS]      = sizeof(ddt_bddt_t),
-    [DDT_SEC_ITEMS]     = sizeof(ddt_bitem_t),
-    [DDT_SEC_LAYERS]    = sizeof(ddt_blayer_t),
-    [DDT_SEC_VALIDATES] = sizeof(ddt_bvalidate_t),
-    [DDT_SEC_CHOICES]   = sizeof(ddt_bchoice_t),
-    [DDT_SEC_SYNONYMS]  = sizeof(ddt_bstr_t),
-    [DDT_SEC_STEPLISTS] = sizeof(ddt_brange_t),
-    [DDT_SEC_PROMPTS]   = sizeof(uint32_t),
-    [DDT_SEC_TMPLS]     = sizeof(ddt_btmpl_t),
-    [DDT_SEC_TPARTS]    = sizeof(ddt_btpart_t),
-    [DDT_SEC_PATHS]     = sizeof(ddt_brange_t),
-    [DDT_SEC_SEGS]      = sizeof(ddt_bstr_t),
-    [DDT_SEC_EXPRS]     = sizeof(ddt_bexpr_t),
-    [DDT_SEC_CODE]      = 1,
-    [DDT_SEC_REGEXES]   = sizeof(ddt_bregex_t),
-};
-
-
 static int
 assemble(cc_t *c, ddt_bheader_t *h, uint8_t **block, size_t *block_len)
 {
@@ -1643,7 +1619,7 @@ assemble(cc_t *c, ddt_bheader_t *h, uint8_t **block, size_t *block_len)
     for (i = 0; i < DDT_SEC_COUNT; i++) {
         n = c->sec[i].len;
         h->sec[i].off = (uint32_t) off;
-        h->sec[i].count = (uint32_t) (n / rec_size[i]);
+        h->sec[i].count = (uint32_t) (n / ddt_block_rec_size[i]);
         if (n) {
             memcpy(b + off, c->sec[i].data, n);
         }

@@ -19,6 +19,7 @@
 #include <yajl_parse.h>
 
 #include <ddt/json.h>
+#include "json_int.h"
 
 #define DDT_JSON_DEFAULT_DEPTH  64
 #define DDT_JSON_SCAN_KEYS      16    /* duplicate keys: scan below this */
@@ -658,7 +659,7 @@ static const yajl_callbacks ddt_jp_callbacks = {
     ddt_jp_start_array, ddt_jp_end
 };
 
-static void
+void
 ddt_jerr_at(ddt_jerr_t *err, const char *buf, size_t len, size_t off,
     const char *msg)
 {
@@ -761,28 +762,19 @@ ddt_find_lone_surrogate(const char *b, size_t len)
 }
 
 /* Offset of the first invalid UTF-8 byte sequence. */
-static size_t
+size_t
 ddt_utf8_bad_offset(const char *s, size_t len)
 {
-    size_t  lo = 0, hi = len;
+    size_t          i = 0, n;
+    unsigned char   c;
 
-    /* ddt_utf8_valid is all-or-nothing; find the spot by bisection over
-     * prefixes ending at character boundaries is overkill: scan instead. */
-    while (lo < hi) {
-        size_t  n = 1;
-        unsigned char c = (unsigned char) s[lo];
-
-        if (c >= 0xF0) {
-            n = 4;
-        } else if (c >= 0xE0) {
-            n = 3;
-        } else if (c >= 0xC0) {
-            n = 2;
+    while (i < len) {
+        c = (unsigned char) s[i];
+        n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if (i + n > len || !ddt_utf8_valid(s + i, n)) {
+            return i;
         }
-        if (lo + n > len || !ddt_utf8_valid(s + lo, n)) {
-            return lo;
-        }
-        lo += n;
+        i += n;
     }
     return len;
 }

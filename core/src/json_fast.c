@@ -663,50 +663,6 @@ ddt_jf_value(ddt_jf_t *f, ddt_json_t *v)
     return ddt_jf_fail(f, p, "value expected");
 }
 
-static void
-ddt_jf_err(ddt_jerr_t *err, const char *buf, size_t len, size_t off,
-    const char *msg)
-{
-    size_t  i;
-
-    if (err == NULL) {
-        return;
-    }
-    if (off > len) {
-        off = len;
-    }
-    err->offset = off;
-    err->line = 1;
-    err->column = 1;
-    for (i = 0; i < off; i++) {
-        if (buf[i] == '\n') {
-            err->line++;
-            err->column = 1;
-        } else if (((unsigned char) buf[i] & 0xC0) != 0x80) {
-            err->column++;
-        }
-    }
-    snprintf(err->message, sizeof(err->message), "%s", msg);
-}
-
-/* Offset of the first byte of an invalid UTF-8 sequence. */
-static size_t
-ddt_jf_utf8_bad(const char *s, size_t len)
-{
-    size_t          i = 0, n;
-    unsigned char   c;
-
-    while (i < len) {
-        c = (unsigned char) s[i];
-        n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-        if (i + n > len || !ddt_utf8_valid(s + i, n)) {
-            return i;
-        }
-        i += n;
-    }
-    return len;
-}
-
 /* UTF-8 check with a word-at-a-time run over ASCII. */
 static int
 ddt_jf_utf8(const char *s, size_t len)
@@ -751,21 +707,21 @@ ddt_json_parse_fast_spans(ddt_arena_t *a, const char *buf, size_t len,
         err->column = 0;
     }
     if (len == 0) {
-        ddt_jf_err(err, buf, len, 0, "empty body");
+        ddt_jerr_at(err, buf, len, 0, "empty body");
         return NULL;
     }
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
-        ddt_jf_err(err, buf, len, 0, "byte order mark not allowed");
+        ddt_jerr_at(err, buf, len, 0, "byte order mark not allowed");
         return NULL;
     }
     if (!ddt_jf_utf8(buf, len)) {
-        ddt_jf_err(err, buf, len, ddt_jf_utf8_bad(buf, len), "invalid UTF-8");
+        ddt_jerr_at(err, buf, len, ddt_utf8_bad_offset(buf, len), "invalid UTF-8");
         return NULL;
     }
 
     copy = ddt_arena_alloc_nz(a, len + 1);
     if (copy == NULL) {
-        ddt_jf_err(err, buf, len, 0, "out of memory");
+        ddt_jerr_at(err, buf, len, 0, "out of memory");
         return NULL;
     }
     memcpy(copy, buf, len);
@@ -818,7 +774,7 @@ ddt_json_parse_fast_spans(ddt_arena_t *a, const char *buf, size_t len,
     free(f.slots);
 
     if (f.error != NULL) {
-        ddt_jf_err(err, buf, len, (size_t) (f.error_at - f.base), f.error);
+        ddt_jerr_at(err, buf, len, (size_t) (f.error_at - f.base), f.error);
         return NULL;
     }
     return root;

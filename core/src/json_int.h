@@ -24,4 +24,10 @@ ddt_json_t *ddt_json_parse_fast_spans(ddt_arena_t *a, const char *buf,
     size_t len, const ddt_json_limits_t *lim, ddt_jerr_t *err,
     ddt_json_spans_t *spans);
 
+/* Shared by both parsers: fill err (position from the offset) and find the
+ * first invalid UTF-8 sequence. */
+void   ddt_jerr_at(ddt_jerr_t *err, const char *buf, size_t len, size_t off,
+    const char *msg);
+size_t ddt_utf8_bad_offset(const char *s, size_t len);
+
 #endif

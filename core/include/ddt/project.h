@@ -54,6 +54,9 @@ typedef enum {
 
 typedef struct { uint32_t off, count; } ddt_bsection_t;  /* off from block start */
 
+/* Record size of each section (1 for the byte sections); block.c. */
+extern const size_t ddt_block_rec_size[DDT_SEC_COUNT];
+
 typedef struct {
     uint32_t        magic;
     uint32_t        version;
