@@ -112,8 +112,22 @@ eng_parse_item(ddt_engine_ctx_t *c, uint32_t item, const char *text,
     }
 
     eng_parse_opts(c, item, &o);
-    return ddt_parse((ddt_kind_t) it->kind, &o, text, len, c->arena, m) == 1
-           && m->value != NULL;
+    if (ddt_parse((ddt_kind_t) it->kind, &o, text, len, c->arena, m) != 1
+        || m->value == NULL)
+    {
+        return 0;
+    }
+    if (it->kind == DDT_KIND_TIME
+        && (m->value->type != DDT_J_OBJ
+            || ddt_json_getz(m->value, "hour") == NULL
+            || ddt_json_getz(m->value, "minute") == NULL))
+    {
+        /* SPEC 3.1: a time is {hour, minute}; an hour said without a
+         * minute and without a marker (9.6) is no value */
+        m->value = NULL;
+        return 0;
+    }
+    return 1;
 }
 
 /* Split a main node's object value into its sub-data parts. */

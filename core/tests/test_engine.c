@@ -1599,6 +1599,29 @@ test_regex_limits(void)
     CHECK_STR(mem_s("r.code"), "aa");
 }
 
+/* SPEC 3.1, 9.6: a time is {hour, minute}; "alle 3" gives no minute (no
+ * marker), so it is no value, never {"hour": 3} in memory */
+static void
+test_time_needs_minute(void)
+{
+    if (load("{'format':'ddt-project/1','name':'tm','version':'1',"
+             "'locale':'it-IT','flow':{'start':'a','nodes':[{'id':'a',"
+             "'tasks':[{'type':'GetData','ddt':'k'}]}],'edges':[]},"
+             "'ddts':{'k':{'data':[{'id':'at','kind':'time',"
+             "'steps':{'start':['Ora?'],'noMatch':['Ora, di nuovo?']}}]}}}")
+        || start(NULL, NULL))
+    {
+        return;
+    }
+    say("alle 3");
+    MSG(0, "Ora, di nuovo?", "noMatch", 1);
+    CHECK(mem_absent("k.at"));
+    say("alle tre in punto");
+    CHECK_INT(mem_n("k.at.hour"), 3);
+    CHECK_INT(mem_n("k.at.minute"), 0);
+    STATUS("ended");
+}
+
 int
 main(void)
 {
@@ -1646,6 +1669,7 @@ main(void)
     test_calendar_in_one_utterance();
     test_state_round_trip();
     test_mixed_bare_numbers();
+    test_time_needs_minute();
 
     done();
     ddt_turn_result_free(&RES);
