@@ -816,8 +816,28 @@ typedef struct {
     int      hour, minute;      /* minute ABSENT when not said */
     int      zero_ok;           /* an explicit marker: minute defaults 0 */
     int      marker;
+    int      per;               /* the part of the day said after it */
     size_t   end;
 } tm_t;
+
+/* Move an hour said with a part of the day to the 24-hour clock. */
+static int
+per_hour(int per, int h)
+{
+    if (h > 24) {
+        return h;
+    }
+    if (per == PER_AM) {
+        return h == 12 ? 0 : h;
+    }
+    if (per == PER_PM) {
+        return (h >= 1 && h <= 11) ? h + 12 : h;
+    }
+    if (per == PER_NIGHT) {
+        return h == 12 ? 0 : (h >= 6 && h <= 11) ? h + 12 : h;
+    }
+    return h;
+}
 
 /* An hour or minute count in digits or words, in [lo, hi]. */
 static int
@@ -1043,24 +1063,9 @@ time_hour_at(const ex_ctx_t *c, size_t k, tm_t *t)
     if (per != PER_NONE) {
         t->zero_ok = 1;
         t->marker = 1;
+        t->per = per;
         e = e2;
-        if (h <= 24) {
-            if (per == PER_AM) {
-                if (h == 12) {
-                    h = 0;
-                }
-            } else if (per == PER_PM) {
-                if (h >= 1 && h <= 11) {
-                    h += 12;
-                }
-            } else if (per == PER_NIGHT) {
-                if (h == 12) {
-                    h = 0;
-                } else if (h >= 6 && h <= 11) {
-                    h += 12;
-                }
-            }
-        }
+        h = per_hour(per, h);
     }
 
     if (!en && t->minute == ABSENT && ex_phrase(c, e, "in punto", 8)) {
@@ -1158,8 +1163,8 @@ ex_parse_time(ex_ctx_t *c, ex_cand_t *out)
         "at about", "at around", "around", "at", "by", NULL
     };
     tm_t    t, best, bare;
-    size_t  i, p, bare_i;
-    int     w, mark, have_bare;
+    size_t  i, p, e2, bare_i;
+    int     w, mark, have_bare, per;
 
     have_bare = 0;
     bare_i = 0;
@@ -1195,6 +1200,28 @@ ex_parse_time(ex_ctx_t *c, ex_cand_t *out)
             if (en_minute_first(c, i, &t) && t.end > best.end) {
                 best = t;
                 p = 0;
+            }
+        }
+
+        /* The part of the day first: "stasera alle otto", "tonight at
+         * 8", "stamattina alle 9". */
+        if (best.end == 0
+            && (per = period_at(c, i, &e2)) != PER_NONE
+            && per != PER_NIGHT
+            && (p = ex_phrases(c, e2, c->loc == DDT_LOCALE_EN ? en_pre
+                                                             : it_pre, &w))
+               != 0)
+        {
+            memset(&t, 0, sizeof(t));
+            if ((time_hour_at(c, e2 + p, &t)
+                 || (c->loc == DDT_LOCALE_EN
+                     && en_minute_first(c, e2 + p, &t)))
+                && t.per == PER_NONE && t.hour <= 12)
+            {
+                t.hour = per_hour(per, t.hour);
+                t.zero_ok = 1;
+                t.marker = 1;
+                best = t;
             }
         }
 

@@ -392,6 +392,23 @@ it_scale_word(const ex_ctx_t *c, size_t j)
 }
 
 static int
+it_ends_scale(const char *buf, size_t bl)
+{
+    static const char *const  sc[] = {
+        "mille", "mila", "milione", "milioni", "miliardo", "miliardi", NULL
+    };
+    size_t                    k, l;
+
+    for (k = 0; sc[k]; k++) {
+        l = strlen(sc[k]);
+        if (bl >= l && memcmp(buf + bl - l, sc[k], l) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int
 it_word_number(const ex_ctx_t *c, size_t i, ex_num_t *out)
 {
     char    buf[IT_MAX_JOINED + 1];
@@ -405,6 +422,15 @@ it_word_number(const ex_ctx_t *c, size_t i, ex_num_t *out)
     for (j = i; j < c->n && j < i + IT_MAX_WORDS; j++) {
         if (!is_ascii_word(c, j) || (j > i && !c->t[j].sp)) {
             break;
+        }
+        /* "mille e duecento", "duemila e cinque": an "e" after a scale */
+        if (j > i && ex_is(c, j, "e") && it_ends_scale(buf, bl)
+            && j + 1 < c->n && j + 1 < i + IT_MAX_WORDS
+            && is_ascii_word(c, j + 1) && c->t[j + 1].sp
+            && ex_it_compound(ex_ts(c, j + 1), ex_tlen(c, j + 1), &v)
+            && v > 0 && v < 1000)
+        {
+            continue;
         }
         l = ex_tlen(c, j);
         if (bl + l > IT_MAX_JOINED) {
@@ -883,7 +909,9 @@ ex_parse_number(ex_ctx_t *c, int integer, ex_cand_t *out)
         {
             neg = 1;
             i++;
-        } else if ((ex_is(c, i, "meno") || ex_is(c, i, "minus"))
+        } else if ((ex_is(c, i, "meno") || ex_is(c, i, "minus")
+                    || (c->loc == DDT_LOCALE_EN
+                        && ex_is(c, i, "negative")))
                    && i + 1 < c->n && c->t[i + 1].type != EX_PUNCT)
         {
             if (ex_number(c, i + 1, 1, &num)) {

@@ -33,7 +33,9 @@ static const char *const  en_yes[] = {
     "right", "that ' s right", "that is right", "all right", "alright",
     "sure", "of course", "exactly", "ok", "okay", "confirm", "i confirm",
     "confirmed", "absolutely", "affirmative", "definitely", "indeed",
-    "sounds good", "that ' s it", "true", NULL
+    "sounds good", "that ' s it", "true", "uh huh", "uh - huh",
+    "mhm", "mm - hmm", "yes sir", "yes ma ' am", "you bet", "certainly",
+    "sure thing", "of course yes", "perfect", NULL
 };
 
 static const char *const  en_no[] = {
