@@ -146,6 +146,31 @@ eng_set_value(ddt_engine_ctx_t *c, uint32_t main, ddt_json_t *v)
     return ddt_json_setz(c->arena, d, eng_id(c, main), v);
 }
 
+/* Parts in sub-data order, whatever order they arrived in (a regex's named
+ * groups come alphabetically): a composite is formatted part by part in
+ * that order (SPEC 9.6), and GET memory reads day, month, year. */
+static void
+eng_order_parts(ddt_engine_ctx_t *c, uint32_t main, ddt_json_t *obj)
+{
+    ddt_jmember_t  t;
+    size_t         i, j;
+    uint32_t       ki, kj;
+
+    for (i = 1; i < obj->u.obj.len; i++) {
+        t = obj->u.obj.m[i];
+        ki = eng_sub_by_id(c, main, t.key, t.klen);
+        for (j = i; j > 0; j--) {
+            kj = eng_sub_by_id(c, main, obj->u.obj.m[j - 1].key,
+                               obj->u.obj.m[j - 1].klen);
+            if (kj <= ki) {
+                break;
+            }
+            obj->u.obj.m[j] = obj->u.obj.m[j - 1];
+        }
+        obj->u.obj.m[j] = t;
+    }
+}
+
 int
 eng_set_part(ddt_engine_ctx_t *c, uint32_t sub, ddt_json_t *v)
 {
@@ -160,7 +185,11 @@ eng_set_part(ddt_engine_ctx_t *c, uint32_t sub, ddt_json_t *v)
             return DDT_ERROR;
         }
     }
-    return ddt_json_setz(c->arena, obj, eng_id(c, sub), v);
+    if (ddt_json_setz(c->arena, obj, eng_id(c, sub), v) != DDT_OK) {
+        return DDT_ERROR;
+    }
+    eng_order_parts(c, main, obj);
+    return DDT_OK;
 }
 
 void

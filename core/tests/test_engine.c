@@ -1622,6 +1622,29 @@ test_time_needs_minute(void)
     STATUS("ended");
 }
 
+/* SPEC 9.6: a composite reads its parts joined by ", " -- in the order of
+ * its sub-data, whatever order a regex's groups gave them */
+static void
+test_composite_part_order(void)
+{
+    if (load("{'format':'ddt-project/1','name':'co','version':'1',"
+             "'locale':'it-IT','flow':{'start':'a','nodes':[{'id':'a',"
+             "'tasks':[{'type':'GetData','ddt':'k'}]}],'edges':[]},"
+             "'ddts':{'k':{'data':[{'id':'addr','kind':'composite',"
+             "'confirm':'always','extract':[{'type':'regex','pattern':"
+             "'via (?<street>[a-z]+) (?<number>[0-9]+) a (?<city>[a-z]+)'}],"
+             "'subData':[{'id':'street','kind':'text'},"
+             "{'id':'number','kind':'integer'},{'id':'city','kind':'text'}],"
+             "'steps':{'start':['Indirizzo?'],"
+             "'confirmation':['{k.addr}?']}}]}}}")
+        || start(NULL, NULL))
+    {
+        return;
+    }
+    say("via roma 12 a torino");
+    MSG(0, "roma, 12, torino?", "confirmation", 1);
+}
+
 int
 main(void)
 {
@@ -1670,6 +1693,7 @@ main(void)
     test_state_round_trip();
     test_mixed_bare_numbers();
     test_time_needs_minute();
+    test_composite_part_order();
 
     done();
     ddt_turn_result_free(&RES);
