@@ -1050,7 +1050,7 @@ eng_extract_text(ddt_engine_ctx_t *c, uint32_t active, const char *text,
         if (rc == 2) {
             return 2;
         }
-        if (rc == 0 && eng_item(c, main)->kind == DDT_KIND_DATE && !dtmf) {
+        if (rc == 0 && eng_item(c, main)->kind == DDT_KIND_DATE) {
             /* a bare part ("1980") that fits exactly one missing part */
             rc = eng_bare_part(c, main, text, len, f->act, &f->n_act);
         }

@@ -1645,6 +1645,26 @@ test_composite_part_order(void)
     MSG(0, "roma, 12, torino?", "confirmation", 1);
 }
 
+/* SPEC 9.4: DTMF that is not 8 digits on a date is text, so "1980" fills
+ * the year as the text "1980" does */
+static void
+test_dtmf_date_bare_year(void)
+{
+    if (load("{'format':'ddt-project/1','name':'dy','version':'1',"
+             "'locale':'it-IT','flow':{'start':'a','nodes':[{'id':'a',"
+             "'tasks':[{'type':'GetData','ddt':'k'}]}],'edges':[]},"
+             "'ddts':{'k':{'data':[{'id':'b','kind':'date',"
+             "'steps':{'start':['Data?']}}]}}}")
+        || start(NULL, NULL))
+    {
+        return;
+    }
+    dtmf("1980");
+    CHECK_INT(mem_n("k.b.year"), 1980);
+    MSG(0, "Data?", "start", 1);
+    CHECK_STR(rs("expecting.sub"), "day");
+}
+
 int
 main(void)
 {
@@ -1694,6 +1714,7 @@ main(void)
     test_mixed_bare_numbers();
     test_time_needs_minute();
     test_composite_part_order();
+    test_dtmf_date_bare_year();
 
     done();
     ddt_turn_result_free(&RES);
