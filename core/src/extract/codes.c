@@ -5,6 +5,7 @@
  * code only when said), postal codes, the Italian codice fiscale (shape and
  * check character) and IBAN (country length and mod 97).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "ex.h"
@@ -121,6 +122,54 @@ buf_tok(char *buf, size_t *bl, const ex_ctx_t *c, size_t i, size_t j)
     return 1;
 }
 
+/* A word that can start a local part before digits said apart. */
+static int
+email_name_word(const ex_ctx_t *c, size_t i)
+{
+    static const char *const  stop[] = {
+        "is", "il", "la", "le", "lo", "my", "mia", "mio", "mail", "email",
+        "address", "indirizzo", "to", "at", "it", "its", "ed", "ad", "al",
+        "da", "di", "per", "for", "the", "and", "or", "o", "numero",
+        "number", "chiocciola", NULL
+    };
+    size_t                    e;
+    int                       w;
+
+    if (i >= c->n || c->t[i].type != EX_WORD || ex_tlen(c, i) < 2
+        || !ascii_alnum_tok(c, i) || email_sep(c, i, &e, 1)
+        || email_at(c, i))
+    {
+        return 0;
+    }
+    return ex_phrases(c, i, stop, &w) != 1;
+}
+
+/* Digits or one number word ("ottanta", "eighty"): its value or -1. */
+static long
+email_num_val(const ex_ctx_t *c, size_t i)
+{
+    ex_num_t  w;
+
+    if (i >= c->n) {
+        return -1;
+    }
+    if (c->t[i].type == EX_NUM) {
+        return 0;
+    }
+    if (c->t[i].type == EX_WORD && ex_word_number(c, i, &w)
+        && w.end == i + 1 && !w.frac && w.v >= 0 && w.v < 1e6)
+    {
+        return (long) w.v;
+    }
+    return -1;
+}
+
+static int
+email_num_tok(const ex_ctx_t *c, size_t i)
+{
+    return email_num_val(c, i) >= 0;
+}
+
 /* The local part ending just before token a: its first token, or a. */
 static size_t
 email_local_start(const ex_ctx_t *c, size_t a)
@@ -143,6 +192,16 @@ email_local_start(const ex_ctx_t *c, size_t a)
                && a - s <= 128)
         {
             s--;
+        }
+        /* digits said apart from the name they belong to: an ASR writes
+         * "mario80" as "mario 80" */
+        k = s;
+        while (k > 0 && s - k < 8 && email_num_tok(c, k) && c->t[k].sp) {
+            k--;
+        }
+        if (k < s && !email_num_tok(c, k) && email_name_word(c, k)) {
+            s = k;
+            continue;
         }
         moved = 0;
         /* written separator glued on both sides */
@@ -179,6 +238,7 @@ ex_parse_email(ex_ctx_t *c, ex_cand_t *out)
 {
     char    buf[EMAIL_MAX + 1];
     size_t  a, al, s, k, e, e1, e2, bl, last_dot, dend, labels;
+    long    nv;
     char    ch;
     int     ok;
 
@@ -198,7 +258,14 @@ ex_parse_email(ex_ctx_t *c, ex_cand_t *out)
         ok = 1;
         k = s;
         while (k < a && ok) {
-            if (ascii_alnum_tok(c, k)
+            if (k > s && c->t[k].type == EX_WORD && c->t[k].sp
+                && ascii_alnum_tok(c, k - 1)
+                && (nv = email_num_val(c, k)) >= 0 && bl + 8 < EMAIL_MAX)
+            {
+                /* "neri ottanta" is neri80 */
+                bl += (size_t) snprintf(buf + bl, 8, "%ld", nv);
+                k++;
+            } else if (ascii_alnum_tok(c, k)
                 && !(c->t[k].sp && k + 1 < c->n && c->t[k + 1].sp
                      && email_sep(c, k, &e, 1)))
             {

@@ -876,17 +876,20 @@ period_at(const ex_ctx_t *c, size_t i, size_t *end)
 {
     static const char *const  it_am[] = {
         "di mattina", "del mattino", "della mattina", "di mattino",
-        "la mattina", "al mattino", "di mattinata", NULL
+        "la mattina", "al mattino", "di mattinata", "stamattina",
+        "stamani", "stamane", "questa mattina", "stamattina presto", NULL
     };
     static const char *const  it_pm[] = {
         "del pomeriggio", "di pomeriggio", "nel pomeriggio", "di sera",
-        "della sera", "la sera", "stasera", "in serata", NULL
+        "della sera", "la sera", "stasera", "in serata", "questa sera",
+        "questo pomeriggio", "oggi pomeriggio", NULL
     };
     static const char *const  it_night[] = {
         "di notte", "della notte", "la notte", "stanotte", NULL
     };
     static const char *const  en_am[] = {
-        "am", "a . m .", "a . m", "a m", "in the morning", NULL
+        "am", "a . m .", "a . m", "a m", "in the morning", "this morning",
+        NULL
     };
     static const char *const  en_pm[] = {
         "pm", "p . m .", "p . m", "p m", "in the afternoon",
@@ -925,6 +928,22 @@ period_at(const ex_ctx_t *c, size_t i, size_t *end)
         return PER_NIGHT;
     }
     return PER_NONE;
+}
+
+/* A part of the day said alone, before the time ("domani pomeriggio
+ * alle 4", "tomorrow afternoon at 4"). */
+static int
+period_word(const ex_ctx_t *c, size_t i, size_t *end)
+{
+    *end = i + 1;
+    if (c->loc == DDT_LOCALE_EN) {
+        return ex_is(c, i, "morning") ? PER_AM
+               : (ex_is(c, i, "afternoon") || ex_is(c, i, "evening"))
+               ? PER_PM : PER_NONE;
+    }
+    return (ex_is(c, i, "mattina") || ex_is(c, i, "mattino")) ? PER_MORNING
+           : (ex_is(c, i, "pomeriggio") || ex_is(c, i, "sera")) ? PER_PM
+           : PER_NONE;
 }
 
 /* Hour and what follows it, from token k. */
@@ -1206,7 +1225,8 @@ ex_parse_time(ex_ctx_t *c, ex_cand_t *out)
         /* The part of the day first: "stasera alle otto", "tonight at
          * 8", "stamattina alle 9". */
         if (best.end == 0
-            && (per = period_at(c, i, &e2)) != PER_NONE
+            && ((per = period_at(c, i, &e2)) != PER_NONE
+                || (per = period_word(c, i, &e2)) != PER_NONE)
             && per != PER_NIGHT
             && (p = ex_phrases(c, e2, c->loc == DDT_LOCALE_EN ? en_pre
                                                              : it_pre, &w))

@@ -15,7 +15,9 @@ static const char *const  it_yes[] = {
     "e giusto", "corretto", "e corretto", "va bene", "va benissimo",
     "confermo", "assolutamente", "assolutamente si", "d ' accordo",
     "ok", "okay", "perfetto", "sicuro", "sicuramente", "affermativo",
-    "proprio cosi", "e cosi", "certo che si", "esatto cosi", NULL
+    "proprio cosi", "e cosi", "certo che si", "esatto cosi", "ovviamente",
+    "ovvio", "giustissimo", "esattissimo", "certissimo", "benissimo",
+    "certo che si grazie", NULL
 };
 
 static const char *const  it_no[] = {
@@ -35,7 +37,7 @@ static const char *const  en_yes[] = {
     "confirmed", "absolutely", "affirmative", "definitely", "indeed",
     "sounds good", "that ' s it", "true", "uh huh", "uh - huh",
     "mhm", "mm - hmm", "yes sir", "yes ma ' am", "you bet", "certainly",
-    "sure thing", "of course yes", "perfect", NULL
+    "sure thing", "of course yes", "perfect", "obviously", NULL
 };
 
 static const char *const  en_no[] = {
