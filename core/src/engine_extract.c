@@ -515,6 +515,18 @@ eng_run_layers(ddt_engine_ctx_t *c, uint32_t item, const char *text,
 
 /* ---- normalisation (values input, effect results) --------------------- */
 
+/* s starts with the shape f: 'd' a digit, anything else itself */
+static int
+eng_digits(const char *s, const char *f)
+{
+    for ( /* void */ ; *f; f++, s++) {
+        if (*f == 'd' ? !isdigit((unsigned char) *s) : *s != *f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static ddt_json_t *
 eng_num_obj(ddt_engine_ctx_t *c, const char *k1, int v1, const char *k2,
     int v2, const char *k3, int v3)
@@ -570,7 +582,6 @@ eng_normalise(ddt_engine_ctx_t *c, uint32_t item, const ddt_json_t *v)
     const char           *cur;
     uint32_t              k, s;
     int                   y, mo, d, h, mi;
-    char                  tail;
 
     if (v == NULL || v->type == DDT_J_NULL) {
         return NULL;
@@ -606,8 +617,11 @@ eng_normalise(ddt_engine_ctx_t *c, uint32_t item, const ddt_json_t *v)
 
     case DDT_KIND_DATE:
         if (v->type == DDT_J_STR) {
-            if (sscanf(v->u.str.s, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) == 3
-                && v->u.str.len == 10)
+            /* "1980-03-12", or an ISO 8601 date-time: its date */
+            if (v->u.str.len >= 10
+                && sscanf(v->u.str.s, "%4d-%2d-%2d", &y, &mo, &d) == 3
+                && eng_digits(v->u.str.s, "dddd-dd-dd")
+                && (v->u.str.len == 10 || v->u.str.s[10] == 'T'))
             {
                 o = eng_num_obj(c, "day", d, "month", mo, "year", y);
                 return eng_calendar_ok(o) ? o : NULL;
@@ -638,9 +652,12 @@ eng_normalise(ddt_engine_ctx_t *c, uint32_t item, const ddt_json_t *v)
 
     case DDT_KIND_TIME:
         if (v->type == DDT_J_STR) {
-            if (sscanf(v->u.str.s, "%2d:%2d%c", &h, &mi, &tail) == 2
-                && v->u.str.len == 5 && h >= 0 && h <= 23 && mi >= 0
-                && mi <= 59)
+            /* "15:30", or with seconds ("15:30:00"): hour and minute */
+            if (v->u.str.len >= 5
+                && sscanf(v->u.str.s, "%2d:%2d", &h, &mi) == 2
+                && eng_digits(v->u.str.s, "dd:dd")
+                && (v->u.str.len == 5 || v->u.str.s[5] == ':')
+                && h >= 0 && h <= 23 && mi >= 0 && mi <= 59)
             {
                 return eng_num_obj(c, "hour", h, "minute", mi, NULL, 0);
             }

@@ -1665,6 +1665,30 @@ test_dtmf_date_bare_year(void)
     CHECK_STR(rs("expecting.sub"), "day");
 }
 
+/* SPEC 9.2: `values` take ISO 8601 strings for date and time: a date-time
+ * gives its date, a time with seconds its hour and minute */
+static void
+test_values_iso_forms(void)
+{
+    if (load("{'format':'ddt-project/1','name':'vi','version':'1',"
+             "'locale':'it-IT','flow':{'start':'a','nodes':[{'id':'a',"
+             "'tasks':[{'type':'GetData','ddt':'k'}]}],'edges':[]},"
+             "'ddts':{'k':{'data':[{'id':'b','kind':'date',"
+             "'steps':{'start':['Data?']}},{'id':'t','kind':'time',"
+             "'steps':{'start':['Ora?']}}]}}}")
+        || start(NULL, NULL))
+    {
+        return;
+    }
+    values("{'b':'1980-03-12T10:00:00+01:00','t':'15:30:00'}");
+    CHECK_INT(mem_n("k.b.day"), 12);
+    CHECK_INT(mem_n("k.b.month"), 3);
+    CHECK_INT(mem_n("k.b.year"), 1980);
+    CHECK_INT(mem_n("k.t.hour"), 15);
+    CHECK_INT(mem_n("k.t.minute"), 30);
+    STATUS("ended");
+}
+
 int
 main(void)
 {
@@ -1715,6 +1739,7 @@ main(void)
     test_time_needs_minute();
     test_composite_part_order();
     test_dtmf_date_bare_year();
+    test_values_iso_forms();
 
     done();
     ddt_turn_result_free(&RES);
