@@ -107,9 +107,15 @@ amount_number(const ex_ctx_t *c, size_t i, ex_num_t *n)
 static size_t
 cents_after(const ex_ctx_t *c, size_t k, double *v)
 {
-    ex_num_t  n;
-
-    size_t    s;
+    /* words that end a sentence rather than name what was counted */
+    static const char *const  closing[] = {
+        "grazie", "per favore", "per piacere", "circa", "esatti", "precisi",
+        "ok", "okay", "in tutto", "totali", "thanks", "thank you", "please",
+        "exactly", "total", "in total", "altogether", NULL
+    };
+    ex_num_t                  n;
+    size_t                    s;
+    int                       w;
 
     s = k;
     if (ex_is(c, k, "e") || ex_is(c, k, "and")) {
@@ -126,7 +132,9 @@ cents_after(const ex_ctx_t *c, size_t k, double *v)
     }
     /* "venti euro e cinquanta", "twenty dollars fifty": cents, unless a
      * word of something else follows ("20 euro e 3 bambini") */
-    if (n.end < c->n && c->t[n.end].type == EX_WORD) {
+    if (n.end < c->n && c->t[n.end].type == EX_WORD
+        && ex_phrases(c, n.end, closing, &w) == 0)
+    {
         return k;
     }
     *v = (*v * 100 + n.v) / 100;

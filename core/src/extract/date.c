@@ -367,7 +367,9 @@ try_date_at(const ex_ctx_t *c, size_t i, date_t *best)
 {
     static const char *const  it_of[] = { "di", NULL };
     static const char *const  en_of[] = { "of", NULL };
-    static const char *const  it_yr[] = { "del", "nel", NULL };
+    static const char *const  it_yr[] = {
+        "del", "nel", "dell", "nell", NULL
+    };
     static const char *const  en_yr[] = { "of", "in", NULL };
     static const char *const  en_the[] = { "the", NULL };
     date_t   d;
