@@ -969,6 +969,24 @@ eng_effect_others(ddt_engine_ctx_t *c, uint32_t active_main, eng_found_t *f)
     }
 }
 
+/* No digit outside [ss, se): the value is the only number said, so
+ * "31/02/1980" (no date: SPEC 9.3) is not the bare day 31. */
+static int
+eng_only_digits_in(const char *text, size_t len, size_t ss, size_t se)
+{
+    size_t  i;
+
+    if (se <= ss || se > len) {
+        return 1;                      /* no span known (a service) */
+    }
+    for (i = 0; i < len; i++) {
+        if ((i < ss || i >= se) && isdigit((unsigned char) text[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /*
  * A bare value that fits exactly one part's limits (SPEC 9.3 for
  * corrections; also used when a date is asked whole and its parser finds
@@ -993,7 +1011,8 @@ eng_bare(ddt_engine_ctx_t *c, uint32_t main, const char *text, size_t len,
         n1 = 0;
         if (eng_run_layers(c, s, text, len, 0, 0, one, &n1, &ss, &se,
                            &marker) == 1
-            && n1 == 1 && eng_limits_ok(c, s, one[0].value))
+            && n1 == 1 && eng_limits_ok(c, s, one[0].value)
+            && eng_only_digits_in(text, len, ss, se))
         {
             nfit++;
             hit = one[0];

@@ -1689,6 +1689,28 @@ test_values_iso_forms(void)
     STATUS("ended");
 }
 
+/* SPEC 9.3: a calendar-impossible date inside one utterance is no value;
+ * its day is not taken as a bare part ("31/02/1980" is a noMatch) */
+static void
+test_impossible_numeric_date(void)
+{
+    if (load("{'format':'ddt-project/1','name':'ic','version':'1',"
+             "'locale':'it-IT','flow':{'start':'a','nodes':[{'id':'a',"
+             "'tasks':[{'type':'GetData','ddt':'k'}]}],'edges':[]},"
+             "'ddts':{'k':{'data':[{'id':'b','kind':'date',"
+             "'steps':{'start':['Data?'],'noMatch':['Non ho capito.']}}]}}}")
+        || start(NULL, NULL))
+    {
+        return;
+    }
+    say("31/02/1980");
+    MSG(0, "Non ho capito.", "noMatch", 1);
+    CHECK(mem_absent("k.b"));
+    say("1980");
+    CHECK_INT(mem_n("k.b.year"), 1980);
+    CHECK_STR(rs("expecting.sub"), "day");
+}
+
 int
 main(void)
 {
@@ -1740,6 +1762,7 @@ main(void)
     test_composite_part_order();
     test_dtmf_date_bare_year();
     test_values_iso_forms();
+    test_impossible_numeric_date();
 
     done();
     ddt_turn_result_free(&RES);
