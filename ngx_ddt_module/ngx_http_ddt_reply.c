@@ -80,6 +80,12 @@ ngx_http_ddt_reply_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t  out;
 
     r->headers_out.status = status;
+
+    /* nginx has no reason phrase for 422: send "HTTP/1.1 422 " no more */
+    if (status == 422) {
+        ngx_str_set(&r->headers_out.status_line, "422 Unprocessable Entity");
+    }
+
     r->headers_out.content_type = ngx_http_ddt_json_type;
     r->headers_out.content_type_len = ngx_http_ddt_json_type.len;
     r->headers_out.content_type_lowcase = NULL;

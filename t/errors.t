@@ -820,3 +820,21 @@ GET /v1/nothing-here
 --- timeout: 20
 --- no_error_log
 [error]
+
+
+
+=== TEST 57: bad_input: a dotted or empty session variable name (memory has no dotted keys)
+--- request eval
+[
+    "POST /v1/sessions\n{\"project\": \"echo\", \"sessionId\": \"err-in-000057\", \"variables\": {\"echo.what\": \"hi\"}}",
+    "POST /v1/sessions\n{\"project\": \"echo\", \"sessionId\": \"err-in-000058\", \"variables\": {\"\": 1}}",
+    "GET /v1/sessions/err-in-000057",
+]
+--- error_code eval
+[400, 400, 404]
+--- json eval
+[ { 'error.code' => 'bad_input' }, { 'error.code' => 'bad_input' },
+  { 'error.code' => 'session_not_found' } ]
+--- no_error_log
+[error]
+

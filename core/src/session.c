@@ -121,10 +121,20 @@ ddt_session_create(const ddt_project_t *p, const ddt_session_opts_t *o,
         }
         for (i = 0; i < o->variables->u.obj.len; i++) {
             m = &o->variables->u.obj.m[i];
-            if (m->klen == 0 || m->key[0] == '$') {
+            if (m->klen > 0 && m->key[0] == '$') {
                 ddt_err_set(err, 400, "bad_input",
                             "variable \"%.64s\": names starting with $ "
                             "belong to the engine", m->key);
+                return DDT_ERROR;
+            }
+            /* memory is nested objects, never dotted keys (SPEC 9.8) */
+            if (m->klen == 0 || memchr(m->key, '.', m->klen) != NULL
+                || memchr(m->key, '\0', m->klen) != NULL)
+            {
+                ddt_err_set(err, 400, "bad_input",
+                            "variable \"%.64s\": a name is not empty and "
+                            "has no '.' (give nested values as objects)",
+                            m->key);
                 return DDT_ERROR;
             }
         }

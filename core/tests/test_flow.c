@@ -915,6 +915,15 @@ test_session_options(void)
     CHECK_INT(ddt_session_create(pj.p, &o, &s, &r, &err), DDT_ERROR);
     CHECK_STR(err.code, "bad_input");
 
+    /* memory never holds dotted keys (SPEC 9.8): a dotted or empty
+     * variable name is refused, not stored as one key */
+    o.variables = ddt_json_parse(&A, "{\"ask.age\":1}", 13, NULL, &je);
+    CHECK_INT(ddt_session_create(pj.p, &o, &s, &r, &err), DDT_ERROR);
+    CHECK_STR(err.code, "bad_input");
+    o.variables = ddt_json_parse(&A, "{\"\":1}", 6, NULL, &je);
+    CHECK_INT(ddt_session_create(pj.p, &o, &s, &r, &err), DDT_ERROR);
+    CHECK_STR(err.code, "bad_input");
+
     o.variables = ddt_json_parse(&A, "[1]", 3, NULL, &je);
     CHECK_INT(ddt_session_create(pj.p, &o, &s, &r, &err), DDT_ERROR);
     CHECK_STR(err.code, "bad_input");
