@@ -1227,6 +1227,8 @@ ex_parse_time(ex_ctx_t *c, ex_cand_t *out)
         /* The part of the day first: "stasera alle otto", "tonight at
          * 8", "stamattina alle 9". */
         if (best.end == 0
+            && !(i > 0 && (ex_is(c, i - 1, "buona") || ex_is(c, i - 1, "buon")
+                           || ex_is(c, i - 1, "good")))
             && ((per = period_at(c, i, &e2)) != PER_NONE
                 || (per = period_word(c, i, &e2)) != PER_NONE)
             && per != PER_NIGHT
