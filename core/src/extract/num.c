@@ -749,13 +749,17 @@ ex_integral(double v)
 static double
 digits_scale(const ex_ctx_t *c, size_t k)
 {
-    if (k >= c->n || !c->t[k].sp) {
+    if (k >= c->n) {
         return 0;
     }
     if (c->loc == DDT_LOCALE_EN) {
+        if (!c->t[k].sp) {
+            return 0;       /* "12k" is not said */
+        }
         return ex_is(c, k, "thousand") ? 1e3 : ex_is(c, k, "million") ? 1e6
                : ex_is(c, k, "billion") ? 1e9 : 0;
     }
+    /* "2 mila", and glued as Italian transcripts write it: "12mila" */
     return ex_is(c, k, "mila") ? 1e3
            : (ex_is(c, k, "milioni") || ex_is(c, k, "milione")) ? 1e6
            : (ex_is(c, k, "miliardi") || ex_is(c, k, "miliardo")) ? 1e9 : 0;

@@ -55,13 +55,15 @@ static const char *const  it_neither[] = {
     "non sono sicuro", "non sono sicura", "non ne sono sicuro",
     "non ne sono sicura", "non sicuro", "non so se", "non e detto",
     "non proprio", "non esattamente", "non del tutto", "non so",
-    "non saprei", NULL
+    "non saprei", "forse si", "forse no", "forse", "probabilmente si",
+    "probabilmente no", "probabilmente", NULL
 };
 
 static const char *const  en_neither[] = {
     "not sure", "i ' m not sure", "i am not sure", "not exactly",
     "not quite", "not yet", "right now", "right away", "right after",
-    "right before", NULL
+    "right before", "maybe yes", "maybe no", "maybe not", "maybe",
+    "probably", "probably not", "perhaps", NULL
 };
 
 int
