@@ -687,6 +687,7 @@ code_piece(const ex_ctx_t *c, size_t k, char *buf, size_t room, size_t *end)
     static const struct { const char *ph; char ch; }  it_letters[] = {
         { "bi", 'B' }, { "ci", 'C' }, { "di", 'D' }, { "effe", 'F' },
         { "gi", 'G' }, { "acca", 'H' }, { "i lunga", 'J' }, { "cappa", 'K' },
+        { "kappa", 'K' }, { "i greca", 'Y' },
         { "elle", 'L' }, { "emme", 'M' }, { "enne", 'N' }, { "pi", 'P' },
         { "cu", 'Q' }, { "erre", 'R' }, { "esse", 'S' }, { "ti", 'T' },
         { "vu", 'V' }, { "vi", 'V' }, { "doppia vu", 'W' },

@@ -445,6 +445,20 @@ try_date_at(const ex_ctx_t *c, size_t i, date_t *best)
         }
     }
 
+    /* "il giorno 7": a day alone, named as such (not "giorno 7 marzo",
+     * which the day and month read from the number) */
+    if (!en && ex_is(c, i, "giorno")) {
+        v = day_at(c, i + 1, &e, &ord);
+        if (v >= 1 && v <= 31 && e > best->end
+            && ex_month_word(c, skip_conn(c, e, it_of), &e2) <= 0)
+        {
+            best->day = v;
+            best->month = best->year = ABSENT;
+            best->end = e;
+            best->marker = 0;
+        }
+    }
+
     /* "nel 1980", "in 1980": a year alone */
     if (ex_is_any(c, i, en ? (const char *const[]) { "in", NULL }
                           : (const char *const[]) { "nel", "del", NULL })
