@@ -448,7 +448,15 @@ try_date_at(const ex_ctx_t *c, size_t i, date_t *best)
     /* "il giorno 7": a day alone, named as such (not "giorno 7 marzo",
      * which the day and month read from the number) */
     if (!en && ex_is(c, i, "giorno")) {
-        v = day_at(c, i + 1, &e, &ord);
+        /* "il giorno è 13", "il giorno era il 13" */
+        k = i + 1;
+        if (ex_is(c, k, "e") || ex_is(c, k, "era")) {
+            k++;
+        }
+        if (ex_is(c, k, "il")) {
+            k++;
+        }
+        v = day_at(c, k, &e, &ord);
         if (v >= 1 && v <= 31 && e > best->end
             && ex_month_word(c, skip_conn(c, e, it_of), &e2) <= 0)
         {
