@@ -622,6 +622,14 @@ ngx_http_ddt_session_create(ngx_http_ddt_ctx_t *ctx)
         return;
     }
 
+    /* the core reads the locale as a C string: "en-US\u0000x" is not en-US */
+    if (locale && ngx_strlen(locale->u.str.s) != locale->u.str.len) {
+        ngx_http_ddt_finalize(ctx,
+            ngx_http_ddt_reply_error(r, NGX_HTTP_BAD_REQUEST, "bad_input",
+                                     "unknown locale (it-IT or en-US)"));
+        return;
+    }
+
     if (sid) {
         if (!ngx_http_ddt_session_id_valid((u_char *) sid->u.str.s,
                                            sid->u.str.len))

@@ -838,3 +838,15 @@ GET /v1/nothing-here
 --- no_error_log
 [error]
 
+
+
+
+=== TEST 58: bad_input: a locale with an escaped NUL is not a known locale
+--- request
+POST /v1/sessions
+{"project": "echo", "sessionId": "err-in-000059", "locale": "en-US\u0000x"}
+--- error_code: 400
+--- json eval
+{ 'error.code' => 'bad_input' }
+--- no_error_log
+[error]
