@@ -11,6 +11,11 @@
 
 #define DDT_TURN_ID_MAX  128
 
+/* A JSON key or string equal to a literal, embedded NULs included
+ * ("text\u0000x" is not "text"). */
+#define ddt_is(s, len, lit)                                                  \
+    ((len) == sizeof(lit) - 1 && memcmp(s, lit, sizeof(lit) - 1) == 0)
+
 static int
 ddt_is_space(unsigned char c)
 {
@@ -166,15 +171,17 @@ ddt_input_parse(ddt_arena_t *a, const char *body, size_t len,
     for (i = 0; i < j->u.obj.len; i++) {
         m = &j->u.obj.m[i];
 
-        if (strcmp(m->key, "turnId") == 0) {
+        if (ddt_is(m->key, m->klen, "turnId")) {
             if (ddt_input_turn_id(in, m->val, err) != DDT_OK) {
                 return DDT_ERROR;
             }
             continue;
         }
 
-        if (strcmp(m->key, "text") != 0 && strcmp(m->key, "dtmf") != 0
-            && strcmp(m->key, "event") != 0 && strcmp(m->key, "values") != 0)
+        if (!ddt_is(m->key, m->klen, "text")
+            && !ddt_is(m->key, m->klen, "dtmf")
+            && !ddt_is(m->key, m->klen, "event")
+            && !ddt_is(m->key, m->klen, "values"))
         {
             ddt_err_set(err, 400, "bad_input", "unknown field \"%.64s\"",
                         m->key);
@@ -201,11 +208,15 @@ ddt_input_parse(ddt_arena_t *a, const char *body, size_t len,
         return ddt_input_dtmf(in, what, err);
 
     case 'e':
-        if (what->type == DDT_J_STR && strcmp(what->u.str.s, "noInput") == 0) {
+        if (what->type == DDT_J_STR
+            && ddt_is(what->u.str.s, what->u.str.len, "noInput"))
+        {
             in->kind = DDT_IN_EVENT_NOINPUT;
             return DDT_OK;
         }
-        if (what->type == DDT_J_STR && strcmp(what->u.str.s, "noMatch") == 0) {
+        if (what->type == DDT_J_STR
+            && ddt_is(what->u.str.s, what->u.str.len, "noMatch"))
+        {
             in->kind = DDT_IN_EVENT_NOMATCH;
             return DDT_OK;
         }
@@ -242,7 +253,7 @@ ddt_input_canonical(ddt_arena_t *a, const ddt_input_t *in)
     if (in->raw != NULL && in->raw->type == DDT_J_OBJ) {
         for (i = 0; i < in->raw->u.obj.len; i++) {
             const ddt_jmember_t *m = &in->raw->u.obj.m[i];
-            if (strcmp(m->key, "turnId") == 0) {
+            if (ddt_is(m->key, m->klen, "turnId")) {
                 continue;
             }
             if (ddt_json_set(a, o, m->key, m->klen,

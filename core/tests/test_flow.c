@@ -831,6 +831,10 @@ test_input_shapes(void)
         { "{\"text\":\"a\",\"other\":1}", "bad_input" },
         { "{\"text\":\"a\",\"turnId\":5}", "bad_input" },
         { "{\"text\":\"a\\u0000b\"}", "bad_input" },
+        /* an escaped NUL makes another key or event, not a known one */
+        { "{\"event\":\"noInput\\u0000\"}", "bad_input" },
+        { "{\"text\\u0000x\":\"a\"}", "bad_input" },
+        { "{\"text\":\"a\",\"turnId\\u0000\":\"t\"}", "bad_input" },
         { "{\"text\":\"a\",\"turnId\":\"\\n\"}", "bad_input" },
         { "{\"values\":{},\"event\":\"noInput\"}", "bad_input" },
         { "[\"text\"]", "bad_input" },
