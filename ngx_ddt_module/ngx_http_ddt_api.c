@@ -547,6 +547,12 @@ ngx_http_ddt_arena(ngx_http_ddt_ctx_t *ctx)
 
 /* ---- POST /v1/sessions ------------------------------------------------- */
 
+/* A member's key equal to a literal, embedded NULs included. */
+#define ngx_http_ddt_key_is(m, lit)                                          \
+    ((m)->klen == sizeof(lit) - 1                                            \
+     && ngx_memcmp((m)->key, lit, sizeof(lit) - 1) == 0)
+
+
 static void
 ngx_http_ddt_session_create(ngx_http_ddt_ctx_t *ctx)
 {
@@ -587,20 +593,20 @@ ngx_http_ddt_session_create(ngx_http_ddt_ctx_t *ctx)
         m = &root->u.obj.m[i];
         v = m->val;
 
-        if (ngx_strcmp(m->key, "project") == 0 && v->type == DDT_J_STR) {
+        if (ngx_http_ddt_key_is(m, "project") && v->type == DDT_J_STR) {
             project = v;
 
-        } else if (ngx_strcmp(m->key, "variables") == 0
+        } else if (ngx_http_ddt_key_is(m, "variables")
                    && (v->type == DDT_J_OBJ || v->type == DDT_J_NULL))
         {
             variables = (v->type == DDT_J_OBJ) ? v : NULL;
 
-        } else if (ngx_strcmp(m->key, "locale") == 0
+        } else if (ngx_http_ddt_key_is(m, "locale")
                    && (v->type == DDT_J_STR || v->type == DDT_J_NULL))
         {
             locale = (v->type == DDT_J_STR) ? v : NULL;
 
-        } else if (ngx_strcmp(m->key, "sessionId") == 0
+        } else if (ngx_http_ddt_key_is(m, "sessionId")
                    && (v->type == DDT_J_STR || v->type == DDT_J_NULL))
         {
             sid = (v->type == DDT_J_STR) ? v : NULL;

@@ -850,3 +850,15 @@ POST /v1/sessions
 { 'error.code' => 'bad_input' }
 --- no_error_log
 [error]
+
+
+
+=== TEST 59: bad_input: a create field whose name holds an escaped NUL is unknown
+--- request
+POST /v1/sessions
+{"project": "echo", "sessionId\u0000x": "err-in-000060"}
+--- error_code: 400
+--- json eval
+{ 'error.code' => 'bad_input' }
+--- no_error_log
+[error]
