@@ -391,18 +391,22 @@ it_scale_word(const ex_ctx_t *c, size_t j)
            || ex_is(c, j, "miliardo");
 }
 
-static int
+/* The scale that ends buf: what may follow it after "e", or 0. */
+static long
 it_ends_scale(const char *buf, size_t bl)
 {
     static const char *const  sc[] = {
         "mille", "mila", "milione", "milioni", "miliardo", "miliardi", NULL
+    };
+    static const long         below[] = {
+        1000, 1000, 1000000, 1000000, 1000000000, 1000000000
     };
     size_t                    k, l;
 
     for (k = 0; sc[k]; k++) {
         l = strlen(sc[k]);
         if (bl >= l && memcmp(buf + bl - l, sc[k], l) == 0) {
-            return 1;
+            return below[k];
         }
     }
     return 0;
@@ -413,7 +417,7 @@ it_word_number(const ex_ctx_t *c, size_t i, ex_num_t *out)
 {
     char    buf[IT_MAX_JOINED + 1];
     size_t  j, bl, l, best_end;
-    long    v, best;
+    long    v, best, sl;
 
     bl = 0;
     best_end = 0;
@@ -424,11 +428,11 @@ it_word_number(const ex_ctx_t *c, size_t i, ex_num_t *out)
             break;
         }
         /* "mille e duecento", "duemila e cinque": an "e" after a scale */
-        if (j > i && ex_is(c, j, "e") && it_ends_scale(buf, bl)
+        if (j > i && ex_is(c, j, "e") && (sl = it_ends_scale(buf, bl)) != 0
             && j + 1 < c->n && j + 1 < i + IT_MAX_WORDS
             && is_ascii_word(c, j + 1) && c->t[j + 1].sp
             && ex_it_compound(ex_ts(c, j + 1), ex_tlen(c, j + 1), &v)
-            && v > 0 && v < 1000)
+            && v > 0 && v < sl)
         {
             continue;
         }
