@@ -47,7 +47,8 @@ static const char *const  en_no[] = {
     "it ' s not correct", "not right", "that ' s not right",
     "that is not right", "it ' s not right", "isn ' t right",
     "isn ' t correct", "negative", "absolutely not", "of course not",
-    "no way", "not really", "false", "not at all", "definitely not", NULL
+    "no way", "not really", "false", "not at all", "definitely not",
+    "that ' s not it", "that is not it", NULL
 };
 
 /* Neither yes nor no, though a yes word is inside ("I'm not sure"). */
@@ -63,7 +64,8 @@ static const char *const  en_neither[] = {
     "not sure", "i ' m not sure", "i am not sure", "not exactly",
     "not quite", "not yet", "right now", "right away", "right after",
     "right before", "maybe yes", "maybe no", "maybe not", "maybe",
-    "probably", "probably not", "perhaps", NULL
+    "probably", "probably not", "perhaps", "no problem", "no worries",
+    NULL
 };
 
 int
