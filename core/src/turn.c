@@ -359,7 +359,8 @@ ddt_take_edge(const ddt_project_t *p, ddt_session_t *s)
             if (++s->t.hops > DDT_LOOP_GUARD) {
                 return ddt_fail(s, "loop_guard",
                                 "the flow moved more than 1000 times in one "
-                                "turn without waiting for input%s", NULL);
+                                "turn without running a task or waiting for "
+                                "input%s", NULL);
             }
             s->node = e->to;
             s->task = 0;
@@ -408,6 +409,11 @@ ddt_run(const ddt_project_t *p, ddt_session_t *s, ddt_turn_result_t *res)
                             ddt_bs(p, n->id));
         }
         s->t.tasks++;
+
+        /* the edge guard counts moves between tasks only: the limit of
+         * SPEC 2 is on tasks, and a cycle through task-less nodes (which
+         * runs none) is what the edge guard is for */
+        s->t.hops = 0;
 
         t = &p->tasks[n->tasks.first + s->task];
 

@@ -237,6 +237,28 @@ static const char *P_LOOP =
 " \"edges\":[{\"from\":\"hello\",\"to\":\"spin\"},{\"from\":\"spin\",\"to\":\"spin\"}]},"
 " \"ddts\":{}}";
 
+/* a counting loop through a node without tasks: 600 tasks, 1200 edges */
+static const char *P_COUNT =
+"{\"format\":\"ddt-project/1\",\"name\":\"counttest\",\"version\":\"t1\","
+" \"locale\":\"en-US\",\"variables\":{\"i\":0},"
+" \"flow\":{\"start\":\"inc\",\"nodes\":["
+"  {\"id\":\"inc\",\"tasks\":[{\"type\":\"SetVariable\",\"name\":\"i\",\"value\":\"i + 1\"}]},"
+"  {\"id\":\"check\",\"tasks\":[]},"
+"  {\"id\":\"done\",\"tasks\":[{\"type\":\"SayMessage\",\"text\":\"Done {i}.\"}]}],"
+" \"edges\":[{\"from\":\"inc\",\"to\":\"check\"},"
+"           {\"from\":\"check\",\"to\":\"inc\",\"condition\":\"i < 600\"},"
+"           {\"from\":\"check\",\"to\":\"done\"}]},"
+" \"ddts\":{}}";
+
+/* a cycle of nodes without tasks never stops by itself */
+static const char *P_EMPTY =
+"{\"format\":\"ddt-project/1\",\"name\":\"emptytest\",\"version\":\"t1\","
+" \"locale\":\"en-US\","
+" \"flow\":{\"start\":\"a\",\"nodes\":["
+"  {\"id\":\"a\",\"tasks\":[]},{\"id\":\"b\",\"tasks\":[]}],"
+" \"edges\":[{\"from\":\"a\",\"to\":\"b\"},{\"from\":\"b\",\"to\":\"a\"}]},"
+" \"ddts\":{}}";
+
 static const char *P_END =
 "{\"format\":\"ddt-project/1\",\"name\":\"endtest\",\"version\":\"t1\","
 " \"locale\":\"en-US\",\"variables\":{\"x\":1},"
@@ -568,6 +590,41 @@ test_loop_guard(void)
     ddt_turn_result_free(&r);
     ddt_session_free(s);
     proj_free(&pj);
+}
+
+/* SPEC 2: the loop guard is about tasks (more than 1000 in a turn); 600
+ * tasks through a task-less node are not a loop, a task-less cycle is */
+static void
+test_loop_guard_tasks(void)
+{
+    proj_t               pj;
+    ddt_session_t       *s;
+    ddt_turn_result_t    r;
+    ddt_json_t          *j;
+
+    if (compile(&pj, P_COUNT) == 0) {
+        s = create(&pj, NULL, NULL, &r);
+        if (s != NULL) {
+            j = parse_resp(&r);
+            CHECK_STR(js(j, "status"), "ended");
+            CHECK_STR(js(j, "messages.0.text"), "Done 600.");
+            ddt_session_free(s);
+        }
+        ddt_turn_result_free(&r);
+        proj_free(&pj);
+    }
+
+    if (compile(&pj, P_EMPTY) == 0) {
+        s = create(&pj, NULL, NULL, &r);
+        if (s != NULL) {
+            j = parse_resp(&r);
+            CHECK_STR(js(j, "status"), "error");
+            CHECK_STR(js(j, "error.code"), "loop_guard");
+            ddt_session_free(s);
+        }
+        ddt_turn_result_free(&r);
+        proj_free(&pj);
+    }
 }
 
 /* after the last task the first true edge in file order; none: the
@@ -1195,6 +1252,7 @@ main(void)
     test_backend_continue();
     test_exhausted();
     test_loop_guard();
+    test_loop_guard_tasks();
     test_edges_and_end();
     test_backend_fail();
     test_backend_url_encoding();
