@@ -332,6 +332,8 @@ test_format(void)
     fmt_is(DDT_KIND_NUMBER, it, "48.5", "48,5");
     fmt_is(DDT_KIND_NUMBER, en, "48.5", "48.5");
     fmt_is(DDT_KIND_NUMBER, it, "1234567", "1234567");
+    fmt_is(DDT_KIND_NUMBER, it, "100000000000000000000", "100000000000000000000");
+    fmt_is(DDT_KIND_NONE, en, "1e20", "100000000000000000000");
     fmt_is(DDT_KIND_INTEGER, en, "-32", "-32");
     fmt_is(DDT_KIND_AMOUNT, it, "{\"value\":50,\"currency\":\"EUR\"}",
            "50,00 \xe2\x82\xac");

@@ -6,6 +6,7 @@
  * fails on odd memory.
  */
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "ex.h"
@@ -59,7 +60,14 @@ fmt_number(ddt_locale_t loc, double n, ddt_buf_t *out)
     size_t  from, k;
 
     from = out->len;
-    if (ddt_json_write_num(out, n) != DDT_OK) {
+    if (isfinite(n) && n == floor(n) && fabs(n) >= 9007199254740992.0
+        && fabs(n) < 1e21)
+    {
+        /* a large whole number is said as digits, not as 1e+20 */
+        if (ddt_buf_printf(out, "%.0f", n) != DDT_OK) {
+            return DDT_ERROR;
+        }
+    } else if (ddt_json_write_num(out, n) != DDT_OK) {
         return DDT_ERROR;
     }
     if (loc == DDT_LOCALE_IT && out->data != NULL) {
