@@ -1144,6 +1144,22 @@ eng_values_key(ddt_engine_ctx_t *c, const char *key, size_t klen)
     return DDT_NONE;
 }
 
+/* A {"value", "confidence"} wrapper's confidence is a number in [0, 1]. */
+static int
+eng_values_confidence_ok(const ddt_json_t *v)
+{
+    const ddt_json_t  *cf;
+
+    if (v == NULL || v->type != DDT_J_OBJ
+        || ddt_json_getz(v, "value") == NULL)
+    {
+        return 1;
+    }
+    cf = ddt_json_getz(v, "confidence");
+    return cf == NULL
+           || (cf->type == DDT_J_NUM && cf->u.n >= 0 && cf->u.n <= 1);
+}
+
 int
 ddt_engine_check_values(ddt_engine_ctx_t *c, const ddt_json_t *values,
     ddt_err_t *err)
@@ -1163,6 +1179,12 @@ ddt_engine_check_values(ddt_engine_ctx_t *c, const ddt_json_t *values,
             ddt_err_set(err, 400, "bad_input",
                         "unknown data \"%.100s\" in \"values\"",
                         values->u.obj.m[k].key);
+            return DDT_ERROR;
+        }
+        if (!eng_values_confidence_ok(values->u.obj.m[k].val)) {
+            ddt_err_set(err, 400, "bad_input",
+                        "\"values\".\"%.100s\": confidence must be a number "
+                        "from 0 to 1", values->u.obj.m[k].key);
             return DDT_ERROR;
         }
     }

@@ -1219,6 +1219,12 @@ test_values_input(void)
     CHECK_STR(ERR.code, "bad_input");
     values("{'birthDate.week':1}");
     CHECK_INT(HTTP, 400);
+    /* a confidence that is not a number from 0 to 1 */
+    values("{'name':{'value':'Anna','confidence':2}}");
+    CHECK_INT(HTTP, 400);
+    values("{'name':{'value':'Anna','confidence':'high'}}");
+    CHECK_INT(HTTP, 400);
+    CHECK_STR(ERR.code, "bad_input");
 
     /* a non-active node, whatever mixedInitiative says: ISO date */
     values("{'birthDate':'1980-03-12'}");
