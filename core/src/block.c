@@ -93,8 +93,8 @@ idx_ok(uint32_t i, uint32_t n, int optional)
 
 
 /* FNV-1a 64 of the block with the checksum field read as zeros. */
-static uint64_t
-block_checksum(const uint8_t *p, size_t len)
+uint64_t
+ddt_block_checksum(const uint8_t *p, size_t len)
 {
     uint64_t  h;
     size_t    i, c0, c1;
@@ -470,7 +470,7 @@ ddt_project_load(const void *block, size_t len, ddt_project_t **out,
         return fail(&l, "block size %u does not match %zu", h.size, len),
                DDT_ERROR;
     }
-    if (block_checksum(block, len) != h.checksum) {
+    if (ddt_block_checksum(block, len) != h.checksum) {
         return fail(&l, "checksum mismatch"), DDT_ERROR;
     }
     if (h.flags != 0) {

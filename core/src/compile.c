@@ -1577,24 +1577,6 @@ name_ok(const char *s, size_t len)
 }
 
 
-/* FNV-1a 64 of the block with the checksum field read as zeros. */
-static uint64_t
-block_checksum(const uint8_t *p, size_t len)
-{
-    uint64_t  h;
-    size_t    i, c0, c1;
-
-    c0 = offsetof(ddt_bheader_t, checksum);
-    c1 = c0 + sizeof(uint64_t);
-    h = 0xcbf29ce484222325ULL;
-    for (i = 0; i < len; i++) {
-        h ^= (i >= c0 && i < c1) ? 0 : p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-
 static int
 assemble(cc_t *c, ddt_bheader_t *h, uint8_t **block, size_t *block_len)
 {
@@ -1631,7 +1613,7 @@ assemble(cc_t *c, ddt_bheader_t *h, uint8_t **block, size_t *block_len)
     h->flags = 0;
     h->checksum = 0;
     memcpy(b, h, sizeof(*h));
-    h->checksum = block_checksum(b, total);
+    h->checksum = ddt_block_checksum(b, total);
     memcpy(b, h, sizeof(*h));
     *block = b;
     *block_len = total;

@@ -57,6 +57,10 @@ typedef struct { uint32_t off, count; } ddt_bsection_t;  /* off from block start
 /* Record size of each section (1 for the byte sections); block.c. */
 extern const size_t ddt_block_rec_size[DDT_SEC_COUNT];
 
+/* The header's checksum: FNV-1a 64 of the whole block with the checksum
+ * field read as zeros; block.c, used by the compiler and the loader. */
+uint64_t ddt_block_checksum(const uint8_t *p, size_t len);
+
 typedef struct {
     uint32_t        magic;
     uint32_t        version;
