@@ -154,9 +154,11 @@ ddt_json_append_member(ddt_arena_t *a, ddt_json_t *obj, const char *key,
     return DDT_OK;
 }
 
-int
-ddt_json_set(ddt_arena_t *a, ddt_json_t *obj, const char *key, size_t klen,
-    ddt_json_t *v)
+/* Replace the member `key` or append it; copy says whether the key is
+ * copied into the arena. */
+static int
+ddt_json_put(ddt_arena_t *a, ddt_json_t *obj, const char *key, size_t klen,
+    ddt_json_t *v, int copy)
 {
     size_t  i;
 
@@ -171,27 +173,21 @@ ddt_json_set(ddt_arena_t *a, ddt_json_t *obj, const char *key, size_t klen,
             return DDT_OK;
         }
     }
-    return ddt_json_append_member(a, obj, key, klen, v, 1);
+    return ddt_json_append_member(a, obj, key, klen, v, copy);
+}
+
+int
+ddt_json_set(ddt_arena_t *a, ddt_json_t *obj, const char *key, size_t klen,
+    ddt_json_t *v)
+{
+    return ddt_json_put(a, obj, key, klen, v, 1);
 }
 
 int
 ddt_json_set_nocopy(ddt_arena_t *a, ddt_json_t *obj, const char *key,
     size_t klen, ddt_json_t *v)
 {
-    size_t  i;
-
-    if (obj == NULL || obj->type != DDT_J_OBJ || v == NULL) {
-        return DDT_ERROR;
-    }
-    for (i = 0; i < obj->u.obj.len; i++) {
-        if (obj->u.obj.m[i].klen == klen
-            && memcmp(obj->u.obj.m[i].key, key, klen) == 0)
-        {
-            obj->u.obj.m[i].val = v;
-            return DDT_OK;
-        }
-    }
-    return ddt_json_append_member(a, obj, key, klen, v, 0);
+    return ddt_json_put(a, obj, key, klen, v, 0);
 }
 
 int
@@ -685,8 +681,8 @@ ddt_jerr_at(ddt_jerr_t *err, const char *buf, size_t len, size_t off,
     snprintf(err->message, sizeof(err->message), "%s", msg);
 }
 
-static int
-ddt_hex4(const char *s, unsigned *out)
+int
+ddt_json_hex4(const char *s, unsigned *out)
 {
     unsigned  v = 0;
     int       i;
@@ -740,7 +736,7 @@ ddt_find_lone_surrogate(const char *b, size_t len)
             i++;
             continue;
         }
-        if (i + 6 > len || !ddt_hex4(b + i + 2, &u)) {
+        if (i + 6 > len || !ddt_json_hex4(b + i + 2, &u)) {
             i++;
             continue;
         }
@@ -749,7 +745,7 @@ ddt_find_lone_surrogate(const char *b, size_t len)
         }
         if (u >= 0xD800 && u <= 0xDBFF) {
             if (i + 12 > len || b[i + 6] != '\\' || b[i + 7] != 'u'
-                || !ddt_hex4(b + i + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                || !ddt_json_hex4(b + i + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
             {
                 return i;
             }

@@ -149,30 +149,6 @@ ddt_jf_ws(ddt_jf_t *f)
     f->p = p;
 }
 
-static int
-ddt_jf_hex4(const char *s, unsigned *out)
-{
-    unsigned  v = 0;
-    int       i;
-    char      c;
-
-    for (i = 0; i < 4; i++) {
-        c = s[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9') {
-            v |= (unsigned) (c - '0');
-        } else if (c >= 'a' && c <= 'f') {
-            v |= (unsigned) (c - 'a' + 10);
-        } else if (c >= 'A' && c <= 'F') {
-            v |= (unsigned) (c - 'A' + 10);
-        } else {
-            return 0;
-        }
-    }
-    *out = v;
-    return 1;
-}
-
 /*
  * A string starting after its opening quote; decoded in place, NUL
  * terminated.  The text was checked as UTF-8 as a whole before.
@@ -245,7 +221,7 @@ ddt_jf_string(ddt_jf_t *f, const char **out, size_t *len)
         }
         /* the bytes up to the NUL at the end are readable: hex4 stops at
          * the first non-hex byte */
-        if (!ddt_jf_hex4((char *) p + 1, &u)) {
+        if (!ddt_json_hex4((char *) p + 1, &u)) {
             return ddt_jf_fail(f, (char *) p - 1,
                                "invalid \\u escape inside string");
         }
@@ -254,7 +230,7 @@ ddt_jf_string(ddt_jf_t *f, const char **out, size_t *len)
         }
         if (u >= 0xD800 && u <= 0xDBFF) {
             if (p[5] != '\\' || p[6] != 'u'
-                || !ddt_jf_hex4((char *) p + 7, &lo)
+                || !ddt_json_hex4((char *) p + 7, &lo)
                 || lo < 0xDC00 || lo > 0xDFFF)
             {
                 return ddt_jf_fail(f, (char *) p - 1,

@@ -29,5 +29,7 @@ ddt_json_t *ddt_json_parse_fast_spans(ddt_arena_t *a, const char *buf,
 void   ddt_jerr_at(ddt_jerr_t *err, const char *buf, size_t len, size_t off,
     const char *msg);
 size_t ddt_utf8_bad_offset(const char *s, size_t len);
+/* Four hex digits of a \u escape: 1 and the code unit, or 0. */
+int    ddt_json_hex4(const char *s, unsigned *out);
 
 #endif
