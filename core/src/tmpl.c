@@ -9,57 +9,52 @@
 #include "tmpl.h"
 
 
-int
-ddt_tmpl_render(const ddt_project_t *p, uint32_t tmpl, const ddt_json_t *mem,
-    ddt_locale_t loc, ddt_buf_t *out)
+/* Append one value formatted by its kind; percent-encoded for a url
+ * (everything outside RFC 3986's unreserved set, and a "." or ".." on its
+ * own), so what a caller said can never add a path segment, a query or a
+ * fragment to the url the designer wrote. */
+static void
+tmpl_put_value(const ddt_btpart_t *pt, const ddt_json_t *v, ddt_locale_t loc,
+    int url, ddt_buf_t *val, ddt_buf_t *out)
 {
-    const ddt_btmpl_t   *t;
-    const ddt_btpart_t  *pt;
-    const ddt_json_t    *v;
-    uint32_t             i;
+    static const char  hex[] = "0123456789ABCDEF";
+    ddt_kind_t         kind;
+    size_t             k;
+    unsigned char      c;
+    char               enc[3];
 
-    if (p == NULL || tmpl >= p->n_tmpls) {
-        return DDT_ERROR;
+    kind = pt->kind < DDT_KIND_COUNT ? (ddt_kind_t) pt->kind : DDT_KIND_NONE;
+    if (!url) {
+        ddt_format_value(kind, loc, v, out);
+        return;
     }
-    t = &p->tmpls[tmpl];
-    for (i = 0; i < t->parts.count; i++) {
-        pt = &p->tparts[t->parts.first + i];
-        if (pt->path == DDT_NONE) {
-            if (pt->lit.off != DDT_NONE) {
-                ddt_buf_add(out, p->strings + pt->lit.off, pt->lit.len);
-            }
+    ddt_buf_reset(val);
+    ddt_format_value(kind, loc, v, val);
+    for (k = 0; k < val->len; k++) {
+        c = (unsigned char) val->data[k];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+            || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '~'
+            || (c == '.' && val->len > 2))
+        {
+            ddt_buf_addc(out, (char) c);
             continue;
         }
-        v = ddt_mem_get(p, mem, pt->path);
-        if (v == NULL || v->type == DDT_J_NULL) {
-            continue;
-        }
-        ddt_format_value(pt->kind < DDT_KIND_COUNT ? (ddt_kind_t) pt->kind
-                         : DDT_KIND_NONE, loc, v, out);
+        enc[0] = '%';
+        enc[1] = hex[c >> 4];
+        enc[2] = hex[c & 15];
+        ddt_buf_add(out, enc, 3);
     }
-    return out->oom ? DDT_ERROR : DDT_OK;
 }
 
-
-/*
- * A BackendCall url: the same rendering, but each inserted value is
- * percent-encoded (everything outside RFC 3986's unreserved set), so what a
- * caller said can never add a path segment, a query or a fragment to the
- * url the designer wrote.
- */
-int
-ddt_tmpl_render_url(const ddt_project_t *p, uint32_t tmpl,
-    const ddt_json_t *mem, ddt_locale_t loc, ddt_buf_t *out)
+static int
+tmpl_render(const ddt_project_t *p, uint32_t tmpl, const ddt_json_t *mem,
+    ddt_locale_t loc, int url, ddt_buf_t *out)
 {
-    static const char    hex[] = "0123456789ABCDEF";
     const ddt_btmpl_t   *t;
     const ddt_btpart_t  *pt;
     const ddt_json_t    *v;
     ddt_buf_t            val;
     uint32_t             i;
-    size_t               k;
-    unsigned char        c;
-    char                 enc[3];
 
     if (p == NULL || tmpl >= p->n_tmpls) {
         return DDT_ERROR;
@@ -75,29 +70,27 @@ ddt_tmpl_render_url(const ddt_project_t *p, uint32_t tmpl,
             continue;
         }
         v = ddt_mem_get(p, mem, pt->path);
-        if (v == NULL || v->type == DDT_J_NULL) {
-            continue;
-        }
-        ddt_buf_reset(&val);
-        ddt_format_value(pt->kind < DDT_KIND_COUNT ? (ddt_kind_t) pt->kind
-                         : DDT_KIND_NONE, loc, v, &val);
-        for (k = 0; k < val.len; k++) {
-            c = (unsigned char) val.data[k];
-            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-                || (c >= '0' && c <= '9') || c == '-' || c == '_'
-                || c == '~' || (c == '.' && val.len > 2))
-            {
-                ddt_buf_addc(out, (char) c);
-                continue;
-            }
-            enc[0] = '%';
-            enc[1] = hex[c >> 4];
-            enc[2] = hex[c & 15];
-            ddt_buf_add(out, enc, 3);
+        if (v != NULL && v->type != DDT_J_NULL) {
+            tmpl_put_value(pt, v, loc, url, &val, out);
         }
     }
     ddt_buf_free(&val);
     return out->oom ? DDT_ERROR : DDT_OK;
+}
+
+int
+ddt_tmpl_render(const ddt_project_t *p, uint32_t tmpl, const ddt_json_t *mem,
+    ddt_locale_t loc, ddt_buf_t *out)
+{
+    return tmpl_render(p, tmpl, mem, loc, 0, out);
+}
+
+/* A BackendCall url: inserted values are percent-encoded. */
+int
+ddt_tmpl_render_url(const ddt_project_t *p, uint32_t tmpl,
+    const ddt_json_t *mem, ddt_locale_t loc, ddt_buf_t *out)
+{
+    return tmpl_render(p, tmpl, mem, loc, 1, out);
 }
 
 
