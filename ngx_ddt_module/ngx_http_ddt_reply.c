@@ -71,14 +71,44 @@ ngx_http_ddt_err_index(const char *code)
 }
 
 
-ngx_int_t
-ngx_http_ddt_reply_json(ngx_http_request_t *r, ngx_uint_t status,
-    u_char *data, size_t len)
+/* send the headers already set, then the body unless header_only */
+
+static ngx_int_t
+ngx_http_ddt_reply_send(ngx_http_request_t *r, u_char *data, size_t len,
+    ngx_uint_t last_buf)
 {
     ngx_int_t    rc;
     ngx_buf_t   *b;
     ngx_chain_t  out;
 
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = data;
+    b->last = data + len;
+    b->memory = 1;
+    b->last_buf = last_buf;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_ddt_reply_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *data, size_t len)
+{
     r->headers_out.status = status;
 
     /* nginx has no reason phrase for 422: send "HTTP/1.1 422 " no more */
@@ -95,27 +125,7 @@ ngx_http_ddt_reply_json(ngx_http_request_t *r, ngx_uint_t status,
         r->header_only = 1;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->pos = data;
-    b->last = data + len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_ddt_reply_send(r, data, len, (r == r->main) ? 1 : 0);
 }
 
 
@@ -123,10 +133,6 @@ ngx_int_t
 ngx_http_ddt_reply_text(ngx_http_request_t *r, ngx_str_t *type, u_char *data,
     size_t len)
 {
-    ngx_int_t    rc;
-    ngx_buf_t   *b;
-    ngx_chain_t  out;
-
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_type = *type;
     r->headers_out.content_type_len = type->len;
@@ -137,27 +143,7 @@ ngx_http_ddt_reply_text(ngx_http_request_t *r, ngx_str_t *type, u_char *data,
         r->header_only = 1;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->pos = data;
-    b->last = data + len;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_ddt_reply_send(r, data, len, 1);
 }
 
 
