@@ -229,6 +229,21 @@ eng_advance(ddt_engine_ctx_t *c)
 
 /* ---- applying values -------------------------------------------------- */
 
+/* After a failed check: the failing part goes (or, with part DDT_NONE,
+ * the whole value), and the value is asked for again. */
+static void
+eng_drop_failed(ddt_engine_ctx_t *c, uint32_t main, uint32_t part)
+{
+    if (part != DDT_NONE) {
+        eng_drop_part(c, part);
+    } else {
+        eng_drop_value(c, main);
+    }
+    eng_set_state(c, main, DDT_ITEM_ASKING);
+    eng_meta_state(c, main);
+}
+
+
 /* A validate rule failed on the complete value (SPEC 4.4, 9.3). */
 static ddt_engine_rc_t
 eng_rule_failed(ddt_engine_ctx_t *c, uint32_t main, uint32_t rule)
@@ -244,13 +259,7 @@ eng_rule_failed(ddt_engine_ctx_t *c, uint32_t main, uint32_t rule)
     /* said while the candidate is still in memory, so the prompt can
      * name it; then the failing part (or the whole value) goes */
     eng_say_rule(c, target, rule, eng_rt(c, target)->count[DDT_EV_INVALID]);
-    if (sub != DDT_NONE) {
-        eng_drop_part(c, sub);
-    } else {
-        eng_drop_value(c, main);
-    }
-    eng_set_state(c, main, DDT_ITEM_ASKING);
-    eng_meta_state(c, main);
+    eng_drop_failed(c, main, sub);
     eng_set_state(c, target, DDT_ITEM_ASKING);
     c->st->active = target;
     return DDT_ENGINE_WAIT;
@@ -268,13 +277,7 @@ eng_limit_failed(ddt_engine_ctx_t *c, uint32_t item)
         return eng_exhaust(c, item);
     }
     eng_say(c, item, DDT_STEP_INVALID, eng_rt(c, item)->count[DDT_EV_INVALID]);
-    if (item != main) {
-        eng_drop_part(c, item);
-    } else {
-        eng_drop_value(c, main);
-    }
-    eng_set_state(c, main, DDT_ITEM_ASKING);
-    eng_meta_state(c, main);
+    eng_drop_failed(c, main, item != main ? item : DDT_NONE);
     next = item;
     if (item == main && eng_has_subs(c, main)
         && eng_get_value(c, main) != NULL)
