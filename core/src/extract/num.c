@@ -412,6 +412,23 @@ it_ends_scale(const char *buf, size_t bl)
     return 0;
 }
 
+/* The longest run of number words read, as the answer; none when
+ * best_end is 0. */
+static int
+word_number_out(long best, size_t best_end, ex_num_t *out)
+{
+    if (best_end == 0) {
+        return 0;
+    }
+
+    out->v = (double) best;
+    out->end = best_end;
+    out->frac = 0;
+    out->words = 1;
+    out->ndigits = 0;
+    return 1;
+}
+
 static int
 it_word_number(const ex_ctx_t *c, size_t i, ex_num_t *out)
 {
@@ -467,16 +484,7 @@ it_word_number(const ex_ctx_t *c, size_t i, ex_num_t *out)
         }
     }
 
-    if (best_end == 0) {
-        return 0;
-    }
-
-    out->v = (double) best;
-    out->end = best_end;
-    out->frac = 0;
-    out->words = 1;
-    out->ndigits = 0;
-    return 1;
+    return word_number_out(best, best_end, out);
 }
 
 /* ---- English --------------------------------------------------------- */
@@ -605,16 +613,7 @@ en_word_number(const ex_ctx_t *c, size_t i, ex_num_t *out)
         }
     }
 
-    if (best_end == 0) {
-        return 0;
-    }
-
-    out->v = (double) best;
-    out->end = best_end;
-    out->frac = 0;
-    out->words = 1;
-    out->ndigits = 0;
-    return 1;
+    return word_number_out(best, best_end, out);
 }
 
 int
