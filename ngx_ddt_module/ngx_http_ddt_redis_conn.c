@@ -275,6 +275,28 @@ ngx_http_ddt_redis_subscribing(void)
 }
 
 
+/* worker exit: stop the connection's timer and free its context, unhooked */
+
+static void
+ngx_http_ddt_redis_conn_shut(ngx_http_ddt_redis_conn_t *conn)
+{
+    redisAsyncContext  *ac;
+
+    if (conn->timer.timer_set) {
+        ngx_del_timer(&conn->timer);
+    }
+
+    ac = conn->ac;
+    conn->ac = NULL;
+    conn->state = NGX_HTTP_DDT_REDIS_DOWN;
+
+    if (ac) {
+        ac->onDisconnect = NULL;
+        redisAsyncFree(ac);
+    }
+}
+
+
 /*
  * Worker exit: unhook what is still pending (no request code runs in an
  * exiting process), free every context (a command in flight either ran
@@ -310,34 +332,10 @@ ngx_http_ddt_redis_conn_exit(ngx_cycle_t *cycle)
             p->data = NULL;
         }
 
-        if (conn->timer.timer_set) {
-            ngx_del_timer(&conn->timer);
-        }
-
-        ac = conn->ac;
-        conn->ac = NULL;
-        conn->state = NGX_HTTP_DDT_REDIS_DOWN;
-
-        if (ac) {
-            ac->onDisconnect = NULL;
-            redisAsyncFree(ac);
-        }
+        ngx_http_ddt_redis_conn_shut(conn);
     }
 
-    conn = &ngx_http_ddt_redis_sub;
-
-    if (conn->timer.timer_set) {
-        ngx_del_timer(&conn->timer);
-    }
-
-    ac = conn->ac;
-    conn->ac = NULL;
-    conn->state = NGX_HTTP_DDT_REDIS_DOWN;
-
-    if (ac) {
-        ac->onDisconnect = NULL;
-        redisAsyncFree(ac);
-    }
+    ngx_http_ddt_redis_conn_shut(&ngx_http_ddt_redis_sub);
 
     ngx_http_ddt_redis_on_message = NULL;
     ngx_http_ddt_redis_on_lost = NULL;
