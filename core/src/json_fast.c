@@ -403,6 +403,26 @@ ddt_jf_key_seen(ddt_jf_t *f, uint64_t id, size_t idx)
     return 0;
 }
 
+/* After an item of an object or array: 1 when a ',' says more follow,
+ * 0 when the closing bracket ends it, else DDT_ERROR. */
+static inline int
+ddt_jf_sep(ddt_jf_t *f, char close)
+{
+    ddt_jf_ws(f);
+    if (*f->p == ',') {
+        f->p++;
+        ddt_jf_ws(f);
+        return 1;
+    }
+    if (*f->p == close) {
+        f->p++;
+        return 0;
+    }
+    return ddt_jf_fail(f, f->p, close == '}'
+                                ? "',' or '}' expected in an object"
+                                : "',' or ']' expected in an array");
+}
+
 static int
 ddt_jf_object(ddt_jf_t *f, ddt_json_t *v)
 {
@@ -412,7 +432,7 @@ ddt_jf_object(ddt_jf_t *f, ddt_json_t *v)
     ddt_json_t     *val;
     ddt_jmember_t  *m;
     uint64_t        id, mask, bit;
-    int             seen;
+    int             seen, rc;
 
     v->type = DDT_J_OBJ;
     mask = 0;
@@ -493,17 +513,13 @@ ddt_jf_object(ddt_jf_t *f, ddt_json_t *v)
             return DDT_ERROR;
         }
 
-        ddt_jf_ws(f);
-        if (*f->p == ',') {
-            f->p++;
-            ddt_jf_ws(f);
-            continue;
+        rc = ddt_jf_sep(f, '}');
+        if (rc == DDT_ERROR) {
+            return DDT_ERROR;
         }
-        if (*f->p == '}') {
-            f->p++;
+        if (rc == 0) {
             break;
         }
-        return ddt_jf_fail(f, f->p, "',' or '}' expected in an object");
     }
 
     n = f->n - first;
@@ -526,6 +542,7 @@ ddt_jf_array(ddt_jf_t *f, ddt_json_t *v)
     ddt_json_t        *val, **items;
     char              *start;
     ddt_json_spans_t  *sp;
+    int                rc;
 
     v->type = DDT_J_ARR;
     first = f->n;
@@ -554,17 +571,13 @@ ddt_jf_array(ddt_jf_t *f, ddt_json_t *v)
             }
             sp->n++;
         }
-        ddt_jf_ws(f);
-        if (*f->p == ',') {
-            f->p++;
-            ddt_jf_ws(f);
-            continue;
+        rc = ddt_jf_sep(f, ']');
+        if (rc == DDT_ERROR) {
+            return DDT_ERROR;
         }
-        if (*f->p == ']') {
-            f->p++;
+        if (rc == 0) {
             break;
         }
-        return ddt_jf_fail(f, f->p, "',' or ']' expected in an array");
     }
 
     n = f->n - first;
