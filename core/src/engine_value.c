@@ -223,11 +223,36 @@ eng_clear_part(ddt_engine_ctx_t *c, uint32_t sub)
     }
 }
 
+/* The object member key of parent, created (empty) when asked; a key
+ * that is a literal is not copied. */
+static ddt_json_t *
+eng_child_obj(ddt_engine_ctx_t *c, ddt_json_t *parent, const char *key,
+    int literal, int create)
+{
+    ddt_json_t  *o;
+
+    o = ddt_json_getz(parent, key);
+    if (o == NULL || o->type != DDT_J_OBJ) {
+        if (!create) {
+            return NULL;
+        }
+        o = ddt_json_obj(c->arena);
+        if (o == NULL
+            || (literal
+                ? ddt_json_set_nocopy(c->arena, parent, key, strlen(key), o)
+                : ddt_json_setz(c->arena, parent, key, o)))
+        {
+            return NULL;
+        }
+    }
+    return o;
+}
+
 /* d.$meta.<n> (and d.$meta.<n>.sub.<s>): create when asked. */
 static ddt_json_t *
 eng_meta_obj(ddt_engine_ctx_t *c, uint32_t i, int create)
 {
-    ddt_json_t  *d, *meta, *m, *subs, *s;
+    ddt_json_t  *d, *meta, *m, *subs;
     uint32_t     main;
 
     d = eng_ddt_obj(c, create);
@@ -236,52 +261,19 @@ eng_meta_obj(ddt_engine_ctx_t *c, uint32_t i, int create)
     }
     main = eng_main_of(c, i);
 
-    meta = ddt_json_getz(d, "$meta");
-    if (meta == NULL || meta->type != DDT_J_OBJ) {
-        if (!create) {
-            return NULL;
-        }
-        meta = ddt_json_obj(c->arena);
-        if (meta == NULL || ddt_json_setl(c->arena, d, "$meta", meta)) {
-            return NULL;
-        }
+    meta = eng_child_obj(c, d, "$meta", 1, create);
+    if (meta == NULL) {
+        return NULL;
     }
-
-    m = ddt_json_getz(meta, eng_id(c, main));
-    if (m == NULL || m->type != DDT_J_OBJ) {
-        if (!create) {
-            return NULL;
-        }
-        m = ddt_json_obj(c->arena);
-        if (m == NULL || ddt_json_setz(c->arena, meta, eng_id(c, main), m)) {
-            return NULL;
-        }
-    }
-    if (i == main) {
+    m = eng_child_obj(c, meta, eng_id(c, main), 0, create);
+    if (m == NULL || i == main) {
         return m;
     }
-
-    subs = ddt_json_getz(m, "sub");
-    if (subs == NULL || subs->type != DDT_J_OBJ) {
-        if (!create) {
-            return NULL;
-        }
-        subs = ddt_json_obj(c->arena);
-        if (subs == NULL || ddt_json_setl(c->arena, m, "sub", subs)) {
-            return NULL;
-        }
+    subs = eng_child_obj(c, m, "sub", 1, create);
+    if (subs == NULL) {
+        return NULL;
     }
-    s = ddt_json_getz(subs, eng_id(c, i));
-    if (s == NULL || s->type != DDT_J_OBJ) {
-        if (!create) {
-            return NULL;
-        }
-        s = ddt_json_obj(c->arena);
-        if (s == NULL || ddt_json_setz(c->arena, subs, eng_id(c, i), s)) {
-            return NULL;
-        }
-    }
-    return s;
+    return eng_child_obj(c, subs, eng_id(c, i), 0, create);
 }
 
 static const char *
