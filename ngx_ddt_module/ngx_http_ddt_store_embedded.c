@@ -268,19 +268,20 @@ ngx_http_ddt_store_embedded_evict_locked(ngx_http_ddt_main_conf_t *mcf,
 }
 
 
-static ngx_int_t
-ngx_http_ddt_store_embedded_get(ngx_http_ddt_store_op_t *op)
+/*
+ * The live session of this id, or NULL: one past its timeout and not held
+ * by a live lock is dropped here (counted as expired).
+ */
+
+static ngx_http_ddt_session_node_t *
+ngx_http_ddt_session_find_locked(ngx_http_ddt_main_conf_t *mcf, ngx_str_t *id)
 {
     uint32_t                      hash;
-    ngx_http_ddt_main_conf_t     *mcf;
     ngx_http_ddt_session_node_t  *sn;
 
-    mcf = op->mcf;
-    hash = ngx_crc32_short(op->id.data, op->id.len);
+    hash = ngx_crc32_short(id->data, id->len);
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
-
-    sn = ngx_http_ddt_session_lookup_locked(mcf->sh, &op->id, hash);
+    sn = ngx_http_ddt_session_lookup_locked(mcf->sh, id, hash);
 
     if (sn && (ngx_msec_int_t) (sn->expires - ngx_current_msec) <= 0
         && (sn->lock_pid == 0 || ngx_http_ddt_lock_stale(sn)))
@@ -289,6 +290,22 @@ ngx_http_ddt_store_embedded_get(ngx_http_ddt_store_op_t *op)
         ngx_atomic_fetch_add(&mcf->sh->counters.sessions_expired, 1);
         sn = NULL;
     }
+
+    return sn;
+}
+
+
+static ngx_int_t
+ngx_http_ddt_store_embedded_get(ngx_http_ddt_store_op_t *op)
+{
+    ngx_http_ddt_main_conf_t     *mcf;
+    ngx_http_ddt_session_node_t  *sn;
+
+    mcf = op->mcf;
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    sn = ngx_http_ddt_session_find_locked(mcf, &op->id);
 
     if (sn == NULL) {
         ngx_shmtx_unlock(&mcf->shpool->mutex);
@@ -493,26 +510,16 @@ ngx_http_ddt_store_embedded_put(ngx_http_ddt_store_op_t *op)
 static ngx_int_t
 ngx_http_ddt_store_embedded_del(ngx_http_ddt_store_op_t *op)
 {
-    uint32_t                      hash;
     ngx_http_ddt_main_conf_t     *mcf;
     ngx_http_ddt_session_node_t  *sn;
 
     mcf = op->mcf;
-    hash = ngx_crc32_short(op->id.data, op->id.len);
 
     ngx_shmtx_lock(&mcf->shpool->mutex);
 
-    sn = ngx_http_ddt_session_lookup_locked(mcf->sh, &op->id, hash);
+    sn = ngx_http_ddt_session_find_locked(mcf, &op->id);
 
-    if (sn == NULL
-        || ((ngx_msec_int_t) (sn->expires - ngx_current_msec) <= 0
-            && (sn->lock_pid == 0 || ngx_http_ddt_lock_stale(sn))))
-    {
-        if (sn) {
-            ngx_http_ddt_session_remove_locked(mcf, sn);
-            ngx_atomic_fetch_add(&mcf->sh->counters.sessions_expired, 1);
-        }
-
+    if (sn == NULL) {
         ngx_shmtx_unlock(&mcf->shpool->mutex);
         op->rc = NGX_DECLINED;
         return op->rc;
