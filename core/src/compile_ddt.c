@@ -88,13 +88,42 @@ json_id(const ddt_json_t *node)
 }
 
 
+/* The part of m with this id, or NULL. */
+static const cc_sub_t *
+cc_find_sub(const cc_main_t *m, const char *id, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < m->nsubs; i++) {
+        if (m->subs[i].len == len && memcmp(m->subs[i].id, id, len) == 0) {
+            return &m->subs[i];
+        }
+    }
+    return NULL;
+}
+
+/* The data item of d with this id, or NULL. */
+static const cc_main_t *
+cc_find_main(const cc_ddt_t *d, const char *id, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < d->nmains; i++) {
+        if (d->mains[i].len == len && memcmp(d->mains[i].id, id, len) == 0) {
+            return &d->mains[i];
+        }
+    }
+    return NULL;
+}
+
+
 /* ---- pass 1 ------------------------------------------------------------- */
 
 static void
 collect_subs(cc_t *c, cc_main_t *m)
 {
     const ddt_json_t  *sd, *id;
-    size_t             i, k, n;
+    size_t             i, n;
     int                part, seen[3];
     cc_sub_t          *s;
 
@@ -124,14 +153,7 @@ collect_subs(cc_t *c, cc_main_t *m)
             }
             seen[part] = 1;
         } else {
-            for (k = 0; k < m->nsubs; k++) {
-                if (m->subs[k].len == id->u.str.len
-                    && memcmp(m->subs[k].id, id->u.str.s, id->u.str.len) == 0)
-                {
-                    break;
-                }
-            }
-            if (k < m->nsubs) {
+            if (cc_find_sub(m, id->u.str.s, id->u.str.len) != NULL) {
                 continue;
             }
         }
@@ -201,14 +223,7 @@ cc_collect_ddts(cc_t *c, const ddt_json_t *ddts)
             if (id == NULL) {
                 continue;
             }
-            for (k = 0; k < d->nmains; k++) {
-                if (d->mains[k].len == id->u.str.len
-                    && memcmp(d->mains[k].id, id->u.str.s, id->u.str.len) == 0)
-                {
-                    break;
-                }
-            }
-            if (k < d->nmains) {
+            if (cc_find_main(d, id->u.str.s, id->u.str.len) != NULL) {
                 continue;
             }
             m = &d->mains[d->nmains];
@@ -253,7 +268,6 @@ cc_data_path_kind(cc_t *c, const ddt_seg_t *segs, size_t n, ddt_kind_t *kind)
     const cc_ddt_t   *d;
     const cc_main_t  *m;
     const cc_sub_t   *s;
-    size_t            i;
 
     *kind = DDT_KIND_NONE;
     if (!cc_map_get(&c->ddt_ids, segs[0].s, segs[0].len, &di)) {
@@ -271,15 +285,7 @@ cc_data_path_kind(cc_t *c, const ddt_seg_t *segs, size_t n, ddt_kind_t *kind)
         return n == 2;
     }
     d = &c->ddts[di];
-    m = NULL;
-    for (i = 0; i < d->nmains; i++) {
-        if (d->mains[i].len == segs[1].len
-            && memcmp(d->mains[i].id, segs[1].s, segs[1].len) == 0)
-        {
-            m = &d->mains[i];
-            break;
-        }
-    }
+    m = cc_find_main(d, segs[1].s, segs[1].len);
     if (m == NULL) {
         return 0;
     }
@@ -305,15 +311,7 @@ cc_data_path_kind(cc_t *c, const ddt_seg_t *segs, size_t n, ddt_kind_t *kind)
         }
         return seg_is(&segs[2], "currency");
     }
-    s = NULL;
-    for (i = 0; i < m->nsubs; i++) {
-        if (m->subs[i].len == segs[2].len
-            && memcmp(m->subs[i].id, segs[2].s, segs[2].len) == 0)
-        {
-            s = &m->subs[i];
-            break;
-        }
-    }
+    s = cc_find_sub(m, segs[2].s, segs[2].len);
     if (s == NULL) {
         return 0;
     }
