@@ -1094,6 +1094,17 @@ eng_read_u(const ddt_json_t *v, uint32_t max, uint32_t *out)
     return DDT_OK;
 }
 
+/* An optional count: *out is left as it is when key is absent. */
+static int
+eng_read_opt_u(const ddt_json_t *o, const char *key, uint32_t max,
+    uint32_t *out)
+{
+    const ddt_json_t  *v;
+
+    v = ddt_json_getz(o, key);
+    return v == NULL ? DDT_OK : eng_read_u(v, max, out);
+}
+
 int
 ddt_engine_state_from_json(ddt_arena_t *a, const ddt_project_t *p,
     const ddt_json_t *j, ddt_engine_state_t *st, ddt_err_t *err)
@@ -1110,12 +1121,8 @@ ddt_engine_state_from_json(ddt_arena_t *a, const ddt_project_t *p,
         || eng_read_idx(j, "ddt", p->n_ddts, &ddt) != DDT_OK
         || eng_read_idx(j, "active", p->n_items, &active) != DDT_OK
         || eng_read_idx(j, "rule", p->n_validates, &rule) != DDT_OK
-        || (ddt_json_getz(j, "step") != NULL
-            && eng_read_u(ddt_json_getz(j, "step"), DDT_STEP_COUNT - 1,
-                          &step) != DDT_OK)
-        || (ddt_json_getz(j, "escalation") != NULL
-            && eng_read_u(ddt_json_getz(j, "escalation"), UINT16_MAX, &esc)
-               != DDT_OK))
+        || eng_read_opt_u(j, "step", DDT_STEP_COUNT - 1, &step) != DDT_OK
+        || eng_read_opt_u(j, "escalation", UINT16_MAX, &esc) != DDT_OK)
     {
         goto bad;
     }
