@@ -460,6 +460,27 @@ ngx_http_ddt_op(ngx_http_ddt_ctx_t *ctx, ngx_http_ddt_store_done_pt handler)
 }
 
 
+/* read the session (no lock, no restore), then go on in handler */
+
+static void
+ngx_http_ddt_get(ngx_http_ddt_ctx_t *ctx, ngx_http_ddt_store_done_pt handler)
+{
+    ngx_http_ddt_store_op_t  *op;
+
+    op = ngx_http_ddt_op(ctx, handler);
+    if (op == NULL) {
+        ngx_http_ddt_finalize(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ctx->mcf->store->get(op) == NGX_AGAIN) {
+        return;
+    }
+
+    handler(op);
+}
+
+
 static ngx_int_t
 ngx_http_ddt_reply_buf(ngx_http_ddt_ctx_t *ctx, ngx_uint_t status,
     ddt_buf_t *b)
@@ -556,13 +577,12 @@ ngx_http_ddt_arena(ngx_http_ddt_ctx_t *ctx)
 static void
 ngx_http_ddt_session_create(ngx_http_ddt_ctx_t *ctx)
 {
-    size_t                    i;
-    ngx_str_t                 pname;
-    ddt_jerr_t                jerr;
-    ddt_json_t               *root, *v, *project, *variables, *locale, *sid;
-    ddt_jmember_t            *m;
-    ngx_http_request_t       *r;
-    ngx_http_ddt_store_op_t  *op;
+    size_t               i;
+    ngx_str_t            pname;
+    ddt_jerr_t           jerr;
+    ddt_json_t          *root, *v, *project, *variables, *locale, *sid;
+    ddt_jmember_t       *m;
+    ngx_http_request_t  *r;
 
     r = ctx->r;
 
@@ -691,17 +711,7 @@ ngx_http_ddt_session_create(ngx_http_ddt_ctx_t *ctx)
      * calls backends); the write is still conditional on the id being new.
      */
 
-    op = ngx_http_ddt_op(ctx, ngx_http_ddt_session_create_checked);
-    if (op == NULL) {
-        ngx_http_ddt_finalize(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    if (ctx->mcf->store->get(op) == NGX_AGAIN) {
-        return;
-    }
-
-    ngx_http_ddt_session_create_checked(op);
+    ngx_http_ddt_get(ctx, ngx_http_ddt_session_create_checked);
 }
 
 
@@ -1131,8 +1141,6 @@ ngx_http_ddt_put_done(ngx_http_ddt_store_op_t *op)
 static void
 ngx_http_ddt_session_get(ngx_http_ddt_ctx_t *ctx)
 {
-    ngx_http_ddt_store_op_t  *op;
-
     if (!ngx_http_ddt_session_id_valid(ctx->id.data, ctx->id.len)) {
         ngx_http_ddt_finalize(ctx,
             ngx_http_ddt_reply_error(ctx->r, NGX_HTTP_NOT_FOUND,
@@ -1141,17 +1149,7 @@ ngx_http_ddt_session_get(ngx_http_ddt_ctx_t *ctx)
         return;
     }
 
-    op = ngx_http_ddt_op(ctx, ngx_http_ddt_session_got);
-    if (op == NULL) {
-        ngx_http_ddt_finalize(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    if (ctx->mcf->store->get(op) == NGX_AGAIN) {
-        return;
-    }
-
-    ngx_http_ddt_session_got(op);
+    ngx_http_ddt_get(ctx, ngx_http_ddt_session_got);
 }
 
 
