@@ -1117,24 +1117,36 @@ binary(parser_t *ps, nkind_t k, int op, node_t *a, node_t *b, size_t off)
 }
 
 
+/* The right operand after the operator at the current token, joined to
+ * a as a node of kind k; NULL on an error. */
+static node_t *
+parse_rhs(parser_t *ps, int depth, node_t *a, nkind_t k, int op,
+    node_t *(*operand)(parser_t *, int))
+{
+    node_t  *b;
+    size_t   off;
+
+    off = ps->tstart;
+    next(ps);
+    b = operand(ps, depth);
+    if (b == NULL) {
+        return NULL;
+    }
+    return binary(ps, k, op, a, b, off);
+}
+
+
 static node_t *
 parse_mul(parser_t *ps, int depth)
 {
-    node_t  *a, *b;
+    node_t  *a;
     int      op;
-    size_t   off;
 
     a = parse_unary(ps, depth);
     while (a && (is_op(ps, "*") || is_op(ps, "/") || is_op(ps, "%"))) {
         op = ps->opc[0] == '*' ? DDT_OP_MUL
              : ps->opc[0] == '/' ? DDT_OP_DIV : DDT_OP_MOD;
-        off = ps->tstart;
-        next(ps);
-        b = parse_unary(ps, depth);
-        if (b == NULL) {
-            return NULL;
-        }
-        a = binary(ps, N_BIN, op, a, b, off);
+        a = parse_rhs(ps, depth, a, N_BIN, op, parse_unary);
     }
     return a;
 }
@@ -1143,20 +1155,13 @@ parse_mul(parser_t *ps, int depth)
 static node_t *
 parse_add(parser_t *ps, int depth)
 {
-    node_t  *a, *b;
+    node_t  *a;
     int      op;
-    size_t   off;
 
     a = parse_mul(ps, depth);
     while (a && (is_op(ps, "+") || is_op(ps, "-"))) {
         op = ps->opc[0] == '+' ? DDT_OP_ADD : DDT_OP_SUB;
-        off = ps->tstart;
-        next(ps);
-        b = parse_mul(ps, depth);
-        if (b == NULL) {
-            return NULL;
-        }
-        a = binary(ps, N_BIN, op, a, b, off);
+        a = parse_rhs(ps, depth, a, N_BIN, op, parse_mul);
     }
     return a;
 }
@@ -1242,7 +1247,7 @@ parse_in_list(parser_t *ps, node_t *a, size_t off, int depth)
 static node_t *
 parse_rel(parser_t *ps, int depth)
 {
-    node_t  *a, *b;
+    node_t  *a;
     int      op;
     size_t   off;
 
@@ -1263,12 +1268,7 @@ parse_rel(parser_t *ps, int depth)
         else if (is_op(ps, ">")) op = DDT_OP_GT;
         else if (is_op(ps, ">=")) op = DDT_OP_GE;
         else return a;
-        next(ps);
-        b = parse_add(ps, depth);
-        if (b == NULL) {
-            return NULL;
-        }
-        a = binary(ps, N_BIN, op, a, b, off);
+        a = parse_rhs(ps, depth, a, N_BIN, op, parse_add);
     }
 }
 
@@ -1276,20 +1276,13 @@ parse_rel(parser_t *ps, int depth)
 static node_t *
 parse_eq(parser_t *ps, int depth)
 {
-    node_t  *a, *b;
+    node_t  *a;
     int      op;
-    size_t   off;
 
     a = parse_rel(ps, depth);
     while (a && (is_op(ps, "==") || is_op(ps, "!="))) {
         op = ps->opc[0] == '=' ? DDT_OP_EQ : DDT_OP_NE;
-        off = ps->tstart;
-        next(ps);
-        b = parse_rel(ps, depth);
-        if (b == NULL) {
-            return NULL;
-        }
-        a = binary(ps, N_BIN, op, a, b, off);
+        a = parse_rhs(ps, depth, a, N_BIN, op, parse_rel);
     }
     return a;
 }
@@ -1298,18 +1291,11 @@ parse_eq(parser_t *ps, int depth)
 static node_t *
 parse_and(parser_t *ps, int depth)
 {
-    node_t  *a, *b;
-    size_t   off;
+    node_t  *a;
 
     a = parse_eq(ps, depth);
     while (a && is_op(ps, "&&")) {
-        off = ps->tstart;
-        next(ps);
-        b = parse_eq(ps, depth);
-        if (b == NULL) {
-            return NULL;
-        }
-        a = binary(ps, N_AND, 0, a, b, off);
+        a = parse_rhs(ps, depth, a, N_AND, 0, parse_eq);
     }
     return a;
 }
@@ -1318,8 +1304,7 @@ parse_and(parser_t *ps, int depth)
 static node_t *
 parse_or(parser_t *ps, int depth)
 {
-    node_t  *a, *b;
-    size_t   off;
+    node_t  *a;
 
     if (depth > DDT_EXPR_MAX_DEPTH) {
         perr(ps, ps->tstart, "expression nested too deeply (limit 256)");
@@ -1327,13 +1312,7 @@ parse_or(parser_t *ps, int depth)
     }
     a = parse_and(ps, depth);
     while (a && is_op(ps, "||")) {
-        off = ps->tstart;
-        next(ps);
-        b = parse_and(ps, depth);
-        if (b == NULL) {
-            return NULL;
-        }
-        a = binary(ps, N_OR, 0, a, b, off);
+        a = parse_rhs(ps, depth, a, N_OR, 0, parse_and);
     }
     return a;
 }
