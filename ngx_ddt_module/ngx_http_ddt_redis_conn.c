@@ -171,6 +171,22 @@ ngx_http_ddt_redis_conf(void)
 }
 
 
+/* a zeroed connection made ready: down, shortest backoff, its own timer */
+
+static void
+ngx_http_ddt_redis_conn_setup(ngx_http_ddt_redis_conn_t *conn, ngx_log_t *log)
+{
+    conn->state = NGX_HTTP_DDT_REDIS_DOWN;
+    conn->backoff = NGX_HTTP_DDT_REDIS_BACKOFF_MIN;
+    ngx_queue_init(&conn->pending);
+
+    conn->timer.handler = ngx_http_ddt_redis_timer_handler;
+    conn->timer.data = conn;
+    conn->timer.log = log;
+    conn->timer.cancelable = 1;
+}
+
+
 ngx_int_t
 ngx_http_ddt_redis_conn_init(ngx_cycle_t *cycle,
     ngx_http_ddt_redis_main_conf_t *rcf)
@@ -197,26 +213,13 @@ ngx_http_ddt_redis_conn_init(ngx_cycle_t *cycle,
     for (i = 0; i < rcf->pool_size; i++) {
         conn = &ngx_http_ddt_redis_pool[i];
         conn->index = i;
-        conn->state = NGX_HTTP_DDT_REDIS_DOWN;
-        conn->backoff = NGX_HTTP_DDT_REDIS_BACKOFF_MIN;
-        ngx_queue_init(&conn->pending);
-
-        conn->timer.handler = ngx_http_ddt_redis_timer_handler;
-        conn->timer.data = conn;
-        conn->timer.log = cycle->log;
-        conn->timer.cancelable = 1;
+        ngx_http_ddt_redis_conn_setup(conn, cycle->log);
     }
 
     conn = &ngx_http_ddt_redis_sub;
     ngx_memzero(conn, sizeof(ngx_http_ddt_redis_conn_t));
     conn->subscriber = 1;
-    conn->state = NGX_HTTP_DDT_REDIS_DOWN;
-    conn->backoff = NGX_HTTP_DDT_REDIS_BACKOFF_MIN;
-    ngx_queue_init(&conn->pending);
-    conn->timer.handler = ngx_http_ddt_redis_timer_handler;
-    conn->timer.data = conn;
-    conn->timer.log = cycle->log;
-    conn->timer.cancelable = 1;
+    ngx_http_ddt_redis_conn_setup(conn, cycle->log);
 
     if (rcf->sentinels) {
         ngx_memzero(&ngx_http_ddt_redis_sentinel,
