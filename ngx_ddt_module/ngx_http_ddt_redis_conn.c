@@ -187,6 +187,26 @@ ngx_http_ddt_redis_conn_setup(ngx_http_ddt_redis_conn_t *conn, ngx_log_t *log)
 }
 
 
+/* a record is done: back to the free list, then its handler (if any) */
+
+static void
+ngx_http_ddt_redis_pending_done(ngx_http_ddt_redis_pending_t *p,
+    redisReply *reply)
+{
+    void                         *data;
+    ngx_http_ddt_redis_reply_pt   handler;
+
+    handler = p->handler;
+    data = p->data;
+
+    ngx_queue_insert_head(&ngx_http_ddt_redis_free, &p->queue);
+
+    if (handler) {
+        handler(data, reply);
+    }
+}
+
+
 ngx_int_t
 ngx_http_ddt_redis_conn_init(ngx_cycle_t *cycle,
     ngx_http_ddt_redis_main_conf_t *rcf)
@@ -843,12 +863,10 @@ ngx_http_ddt_redis_command(ngx_http_ddt_redis_reply_pt handler, void *data,
 static void
 ngx_http_ddt_redis_flush_waiting(void)
 {
-    void                          *data;
     ngx_uint_t                     i;
     ngx_queue_t                   *q;
     ngx_http_ddt_redis_conn_t     *conn, *c;
     ngx_http_ddt_redis_pending_t  *p;
-    ngx_http_ddt_redis_reply_pt    handler;
 
     while (!ngx_queue_empty(&ngx_http_ddt_redis_waiting)) {
 
@@ -892,13 +910,7 @@ ngx_http_ddt_redis_flush_waiting(void)
 
         redisFreeCommand(p->cmd);
         p->cmd = NULL;
-        handler = p->handler;
-        data = p->data;
-        ngx_queue_insert_head(&ngx_http_ddt_redis_free, &p->queue);
-
-        if (handler) {
-            handler(data, NULL);
-        }
+        ngx_http_ddt_redis_pending_done(p, NULL);
     }
 }
 
@@ -916,9 +928,7 @@ ngx_http_ddt_redis_cancel(ngx_http_ddt_redis_pending_t *p)
 static void
 ngx_http_ddt_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
-    void                          *data;
     ngx_http_ddt_redis_pending_t  *p = privdata;
-    ngx_http_ddt_redis_reply_pt    handler;
 
     if (p->timer.timer_set) {
         ngx_del_timer(&p->timer);
@@ -926,23 +936,14 @@ ngx_http_ddt_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 
     ngx_queue_remove(&p->queue);
 
-    handler = p->handler;
-    data = p->data;
-
-    ngx_queue_insert_head(&ngx_http_ddt_redis_free, &p->queue);
-
-    if (handler) {
-        handler(data, r);
-    }
+    ngx_http_ddt_redis_pending_done(p, r);
 }
 
 
 static void
 ngx_http_ddt_redis_pending_timeout(ngx_event_t *ev)
 {
-    void                          *data;
     ngx_http_ddt_redis_pending_t  *p = ev->data;
-    ngx_http_ddt_redis_reply_pt    handler;
 
     if (p->conn == NULL) {
         /* waited for a master that was not found in time */
@@ -950,13 +951,7 @@ ngx_http_ddt_redis_pending_timeout(ngx_event_t *ev)
         ngx_queue_remove(&p->queue);
         redisFreeCommand(p->cmd);
         p->cmd = NULL;
-        handler = p->handler;
-        data = p->data;
-        ngx_queue_insert_head(&ngx_http_ddt_redis_free, &p->queue);
-
-        if (handler) {
-            handler(data, NULL);
-        }
+        ngx_http_ddt_redis_pending_done(p, NULL);
 
         return;
     }
